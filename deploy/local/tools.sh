@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the infrastructure servers the local stack and the tests need into .tools/bin (ignored), once.
+# Exact versions, each from the Go module proxy; a binary already present that reports the right version is reused.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+bin="$root/.tools/bin"
+mkdir -p "$bin"
+
+FERRETDB_VERSION=v1.24.2
+NATS_SERVER_VERSION=v2.15.2
+
+# True when $bin/<name> exists and its --version output names <version>.
+current() {
+  local name=$1 version=$2
+  [[ -x "$bin/$name" ]] && "$bin/$name" --version 2>/dev/null | grep -qF -- "$version"
+}
+
+build_nats_server() {
+  current nats-server "$NATS_SERVER_VERSION" && return 0
+  echo "tools: building nats-server $NATS_SERVER_VERSION (first time only, takes a few minutes)" >&2
+  GOBIN="$bin" GOFLAGS="-trimpath -buildvcs=false" go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
+}
+
+# FerretDB's main package reads its version from build/version/version.txt, a file its release tooling
+# generates and the module zip leaves out: a plain `go install` gives a binary that panics at start-up.
+# So build from a writable copy of the module source with that file written.
+build_ferretdb() {
+  current ferretdb "$FERRETDB_VERSION" && return 0
+  echo "tools: building ferretdb $FERRETDB_VERSION (first time only, takes a few minutes)" >&2
+  local module=github.com/FerretDB/FerretDB src work
+  src="$(GOFLAGS=-mod=mod go mod download -json "$module@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$src" ]] || { echo "tools: go mod download gave no source for $module" >&2; return 1; }
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064 # expand now: $work is local
+  trap "rm -rf '$work'" RETURN
+  cp -R "$src/." "$work/"
+  chmod -R u+w "$work"
+  echo "$FERRETDB_VERSION" >"$work/build/version/version.txt"
+  echo "go-build" >"$work/build/version/package.txt"
+  (cd "$work" && GOFLAGS="-trimpath -buildvcs=false" go build -o "$bin/ferretdb" ./cmd/ferretdb)
+}
+
+# Both builds at once; wait for each and fail if either failed.
+build_ferretdb &
+ferretdb_pid=$!
+build_nats_server &
+nats_pid=$!
+rc=0
+wait "$ferretdb_pid" || { echo "tools: ferretdb build failed" >&2; rc=1; }
+wait "$nats_pid" || { echo "tools: nats-server build failed" >&2; rc=1; }
+if ((rc == 0)); then
+  rm -f "$bin/ferretdb.version" "$bin/nats-server.version" # stamps of an older version of this script
+fi
+exit "$rc"

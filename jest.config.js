@@ -1,0 +1,19 @@
+// The whole suite: every package with a jest.config.js is a project. One FerretDB and one nats-server serve
+// all of them (libs/testkit/global-setup.js); a failed test file shows the output of the services it started.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const candidates = ['libs', 'services'].flatMap((parent) => {
+  const dir = path.join(__dirname, parent);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).sort().map((name) => `${parent}/${name}`) : [];
+});
+candidates.push('e2e');
+
+module.exports = {
+  projects: candidates
+    .filter((dir) => fs.existsSync(path.join(__dirname, dir, 'jest.config.js')))
+    .map((dir) => `<rootDir>/${dir}`),
+  globalSetup: '<rootDir>/libs/testkit/global-setup.js',
+  globalTeardown: '<rootDir>/libs/testkit/global-teardown.js',
+  reporters: ['default', '<rootDir>/libs/testkit/service-log-reporter.js'],
+};

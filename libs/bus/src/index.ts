@@ -1,0 +1,207 @@
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  StorageType,
+} from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect, headers as natsHeaders, type NatsConnection, nanos } from '@nats-io/transport-node';
+import type { Logger } from '@nuanyang/logger';
+import { withConsumerSpan, withProducerSpan } from '@nuanyang/telemetry';
+import type { Context } from '@opentelemetry/api';
+
+/** The producing services; each owns one stream holding `nuanyang.<service>.>`. */
+export const PRODUCERS = ['intake', 'verification', 'inventory', 'matching', 'volunteer', 'reporting'] as const;
+export type Producer = (typeof PRODUCERS)[number];
+
+export const streamName = (producer: Producer) => `NUANYANG_${producer.toUpperCase()}`;
+const DEAD_LETTER_STREAM = 'NUANYANG_DEADLETTER';
+export const deadLetterSubject = (durable: string) => `nuanyang.deadletter.${durable}`;
+
+/**
+ * Longer than the outbox relay's retry horizon: an event re-published after a crash between publish and
+ * "mark published" falls inside it and is dropped by the server as a duplicate.
+ */
+const DUPLICATE_WINDOW_MS = 2 * 3600_000;
+
+export interface BusMessage {
+  subject: string;
+  data: Uint8Array;
+  /** The event id, sent as Nats-Msg-Id. */
+  eventId: string;
+  deliveryCount: number;
+  streamSequence: number;
+  /** Tells the server the handler is still busy, resetting the ack timer. */
+  working(): void;
+}
+
+export interface ConsumerSpec {
+  /** Stream of the producing service. */
+  from: Producer;
+  /** Durable name, shared by every replica of the consuming service, e.g. `verification-intake`. */
+  durable: string;
+  subjects: string[];
+  handler: (message: BusMessage) => Promise<void>;
+  /** Deliveries before the message goes to the dead-letter subject. */
+  maxDeliver?: number;
+  ackWaitMs?: number;
+}
+
+export interface PublishResult {
+  duplicate: boolean;
+  seq: number;
+}
+
+export class Bus {
+  private readonly running: { messages: ConsumerMessages; loop: Promise<void> }[] = [];
+
+  private constructor(
+    readonly connection: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly log: Logger,
+  ) {}
+
+  /** Connects, waiting for the server when it is not up yet, and reconnecting forever after. */
+  static async connect(url: string, name: string, log: Logger): Promise<Bus> {
+    const connection = await connect({
+      servers: url.split(','),
+      name,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+    });
+    log.info({ server: connection.getServer() }, 'connected to NATS');
+    return new Bus(connection, jetstream(connection), await jetstreamManager(connection), log);
+  }
+
+  /** Declares the streams of these producers (and the dead-letter stream); safe to call from every replica. */
+  async ensureStreams(...producers: Producer[]): Promise<void> {
+    const configs = [
+      ...producers.map((p) => ({ name: streamName(p), subjects: [`nuanyang.${p}.>`] })),
+      { name: DEAD_LETTER_STREAM, subjects: ['nuanyang.deadletter.>'] },
+    ];
+    for (const cfg of configs) {
+      const full = { ...cfg, storage: StorageType.File, duplicate_window: nanos(DUPLICATE_WINDOW_MS) };
+      try {
+        await this.jsm.streams.add(full);
+      } catch {
+        // Exists with another configuration (an older release): bring it up to date.
+        await this.jsm.streams.update(cfg.name, full);
+      }
+    }
+  }
+
+  /**
+   * Publishes with `Nats-Msg-Id` = eventId, so a second publish of the same event inside the duplicate
+   * window is acknowledged as a duplicate and stored once. `parent` continues a stored trace context.
+   */
+  async publish(subject: string, data: Uint8Array, eventId: string, parent?: Context): Promise<PublishResult> {
+    const headers = natsHeaders();
+    return withProducerSpan(
+      subject,
+      headers,
+      { 'messaging.message.id': eventId },
+      async () => {
+        const ack = await this.js.publish(subject, data, { msgID: eventId, headers });
+        return { duplicate: ack.duplicate, seq: ack.seq };
+      },
+      parent,
+    );
+  }
+
+  /**
+   * Starts a durable pull consumer (declared here, idempotently) and hands each message to the handler
+   * with explicit acks. A failing handler gets the message again with a growing delay; after `maxDeliver`
+   * deliveries the message is copied to the dead-letter subject and terminated.
+   */
+  async consume(spec: ConsumerSpec): Promise<void> {
+    const stream = streamName(spec.from);
+    const maxDeliver = spec.maxDeliver ?? 8;
+    const config = {
+      durable_name: spec.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subjects: spec.subjects,
+      max_deliver: maxDeliver,
+      ack_wait: nanos(spec.ackWaitMs ?? 30_000),
+    };
+    try {
+      await this.jsm.consumers.add(stream, config);
+    } catch {
+      await this.jsm.consumers.update(stream, spec.durable, config);
+    }
+    const consumer = await this.js.consumers.get(stream, spec.durable);
+    const messages = await consumer.consume({ max_messages: 64 });
+    const loop = (async () => {
+      for await (const m of messages) await this.handle(m, spec, maxDeliver);
+    })();
+    this.running.push({ messages, loop });
+  }
+
+  private async handle(m: JsMsg, spec: ConsumerSpec, maxDeliver: number): Promise<void> {
+    const eventId = m.headers?.get('Nats-Msg-Id') ?? '';
+    const message: BusMessage = {
+      subject: m.subject,
+      data: m.data,
+      eventId,
+      deliveryCount: m.info.deliveryCount,
+      streamSequence: m.info.streamSequence,
+      working: () => m.working(),
+    };
+    try {
+      await withConsumerSpan(
+        m.subject,
+        m.headers,
+        { 'messaging.message.id': eventId, 'messaging.consumer.group.name': spec.durable },
+        () => spec.handler(message),
+      );
+      m.ack();
+    } catch (err) {
+      const attempt = m.info.deliveryCount;
+      if (attempt >= maxDeliver) {
+        this.log.error({ err, subject: m.subject, eventId, attempt }, 'giving up on event: dead-lettered');
+        await this.deadLetter(m, spec.durable, err as Error);
+        m.term(`dead-lettered: ${(err as Error).message}`);
+      } else {
+        const delay = Math.min(200 * 2 ** (attempt - 1), 30_000);
+        this.log.warn({ err, subject: m.subject, eventId, attempt, retryInMs: delay }, 'event handler failed');
+        m.nak(delay);
+      }
+    }
+  }
+
+  private async deadLetter(m: JsMsg, durable: string, err: Error): Promise<void> {
+    const h = natsHeaders();
+    for (const key of m.headers?.keys() ?? []) h.set(key, m.headers?.get(key) ?? '');
+    h.set('Nuanyang-Original-Subject', m.subject);
+    h.set('Nuanyang-Error', err.message.slice(0, 1000));
+    h.set('Nats-Msg-Id', `${durable}:${m.info.stream}:${m.info.streamSequence}`);
+    await this.js.publish(deadLetterSubject(durable), m.data, { headers: h });
+  }
+
+  /** A key-value bucket (created when missing), e.g. for leases. */
+  async kv(bucket: string, ttlMs?: number) {
+    const kvm = new Kvm(this.connection);
+    return kvm.create(bucket, ttlMs ? { ttl: ttlMs } : {});
+  }
+
+  /** Stops the consumers once the message in hand is handled; unacked ones go to another replica. */
+  async stopConsuming(): Promise<void> {
+    for (const { messages } of this.running) messages.stop();
+    await Promise.all(this.running.map((r) => r.loop));
+    this.running.length = 0;
+  }
+
+  /** Stops consuming, then drains the connection (pending publishes complete). */
+  async close(): Promise<void> {
+    await this.stopConsuming();
+    if (!this.connection.isClosed()) await this.connection.drain();
+  }
+}
+
+export { SUBJECTS } from './subjects';

@@ -1,0 +1,21 @@
+/**
+ * The event catalogue: subject of every domain event, `nuanyang.<service>.<entity>.<event>`. The payload of
+ * each is the message of the same name in `proto/nuanyang/<service>/v1/events.proto`.
+ */
+export const SUBJECTS = {
+  intake: {
+    received: 'nuanyang.intake.request.received',
+    cancelled: 'nuanyang.intake.request.cancelled',
+    statusChanged: 'nuanyang.intake.request.status_changed',
+  },
+  verification: {
+    taskOpened: 'nuanyang.verification.task.opened',
+    taskClaimed: 'nuanyang.verification.task.claimed',
+    taskReleased: 'nuanyang.verification.task.released',
+    callAttemptFailed: 'nuanyang.verification.task.call_failed',
+    verified: 'nuanyang.verification.request.verified',
+    rejected: 'nuanyang.verification.request.rejected',
+    markedDuplicate: 'nuanyang.verification.request.duplicate',
+    unreachable: 'nuanyang.verification.request.unreachable',
+  },
+} as const;

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** Thrown at start-up when the environment does not describe a runnable service; lists every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses `env` with `schema`; on failure throws one ConfigError naming every variable that is wrong. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** `host:port` with a port in range; `0` lets the OS pick (used by tests). */
+export const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051')
+  .refine((v) => Number(v.split(':')[1]) <= 65535, 'port out of range');
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Variables every service reads. `name` picks the default database and listen port. */
+export function serviceSchema(name: string, defaultPort: number) {
+  return z.object({
+    GRPC_ADDRESS: hostPort.default(`127.0.0.1:${defaultPort}`),
+    MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URL'),
+    MONGO_DATABASE: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only')
+      .default(`nuanyang_${name}`),
+    NATS_URL: z.string().min(1, 'required, e.g. nats://127.0.0.1:4222'),
+    JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
+    LOG_LEVEL: logLevel.default('info'),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  });
+}
+
+export type ServiceConfig = z.output<ReturnType<typeof serviceSchema>>;
+
+export { z };

@@ -1,0 +1,74 @@
+import {
+  Metadata,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
+import type { Principal } from '@nuanyang/auth';
+import type { Logger } from '@nuanyang/logger';
+import type { CallContext } from './context';
+import { DomainError, FIELD_VIOLATIONS_KEY, InvalidArgumentError, UnauthenticatedError } from './errors';
+import { PRINCIPAL_KEY } from './interceptors';
+
+type Call = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
+
+function contextOf(call: Call): CallContext {
+  const raw = call.metadata.get(PRINCIPAL_KEY)[0];
+  if (typeof raw !== 'string') throw new UnauthenticatedError('no verified principal on the call');
+  const principal = JSON.parse(raw) as Principal;
+  return {
+    principal,
+    metadata: call.metadata,
+    remainingMs: () => {
+      const deadline = call.getDeadline();
+      const at = deadline instanceof Date ? deadline.getTime() : deadline;
+      return Number.isFinite(at) ? at - Date.now() : Number.POSITIVE_INFINITY;
+    },
+  };
+}
+
+/** Turns anything a handler threw into a gRPC status: domain errors keep their code, the rest is INTERNAL. */
+export function toServiceError(err: unknown, log: Logger): Partial<ServiceError> {
+  if (err instanceof DomainError) {
+    const metadata = new Metadata();
+    if (err instanceof InvalidArgumentError) metadata.set(FIELD_VIOLATIONS_KEY, JSON.stringify(err.violations));
+    return { code: err.code, details: err.message, metadata };
+  }
+  log.error({ err }, 'unexpected error in handler');
+  return { code: status.INTERNAL, details: 'internal error' };
+}
+
+export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
+
+/**
+ * The one adapter between async handlers and grpc-js callbacks. It runs inside the server span that the
+ * grpc instrumentation started, so everything the handler does is part of the caller's trace.
+ */
+export function createHandlers(log: Logger) {
+  return {
+    unary<Req, Res>(handler: UnaryHandler<Req, Res>) {
+      return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+        Promise.resolve()
+          .then(() => handler(call.request, contextOf(call as Call)))
+          .then(
+            (res) => callback(null, res),
+            (err) => callback(toServiceError(err, log)),
+          );
+      };
+    },
+    serverStream<Req, Res>(handler: (request: Req, ctx: CallContext, write: (m: Res) => void, signal: AbortSignal) => Promise<void>) {
+      return (call: ServerWritableStream<Req, Res>): void => {
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        Promise.resolve()
+          .then(() => handler(call.request, contextOf(call as Call), (m) => call.write(m), abort.signal))
+          .then(
+            () => call.end(),
+            (err) => call.destroy(Object.assign(new Error(), toServiceError(err, log))),
+          );
+      };
+    },
+  };
+}

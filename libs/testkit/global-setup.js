@@ -1,0 +1,96 @@
+// Jest globalSetup (root jest.config.js): ONE FerretDB and ONE nats-server for the whole suite, on free
+// loopback ports, data in a fresh .data/test-<pid>; their URLs go to the workers through process.env
+// (NUANYANG_TEST_MONGO_URL, NUANYANG_TEST_NATS_URL, NUANYANG_TEST_DATA_DIR). A URL already set is used as
+// given and that server is not started. Plain CommonJS: globalSetup runs outside the swc transform.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const waitOn = require('wait-on');
+const { servers } = require('../../deploy/local/servers.js');
+const { cleanupRun, killRecorded, recordPid, removeStaleRuns, STATE_KEY } = require('./test-run.js');
+
+const root = path.resolve(__dirname, '../..');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Starts one server on a free port and resolves once it accepts connections; retries a lost port race. */
+async function startServer(define, dataDir, state) {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const server = define({ port, dataDir: path.join(dataDir, define.name), logLevel: 'info' });
+    const logFile = path.join(dataDir, `${server.name}.log`);
+    const log = fs.openSync(logFile, 'a');
+    const child = spawn(server.command, server.args, {
+      env: { ...server.env, NUANYANG_TEST_RUN: dataDir },
+      stdio: ['ignore', log, log],
+      detached: false,
+    });
+    fs.closeSync(log);
+    state.children.push(child);
+    recordPid(dataDir, child.pid, server.name);
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+    const ready = waitOn({ resources: [`tcp:127.0.0.1:${port}`], timeout: 60_000, interval: 50, window: 0 });
+    const outcome = await Promise.race([ready.then(() => 'ready'), exited.then((how) => ({ how }))]).catch(
+      (error) => ({ how: error.message }),
+    );
+    if (outcome === 'ready') return server.url;
+    if (child.exitCode === null) child.kill('SIGKILL');
+    if (attempt >= 3) {
+      throw new Error(`${server.name} did not start (${outcome.how}); ${logFile}:\n${tail(logFile)}`);
+    }
+  }
+}
+
+module.exports = async function globalSetup() {
+  const env = process.env;
+  if (env.NUANYANG_TEST_MONGO_URL && env.NUANYANG_TEST_NATS_URL) return; // given, or this run already has them
+
+  removeStaleRuns(root);
+  const dataDir = path.join(root, '.data', `test-${process.pid}`);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  const state = { dataDir, children: [] };
+  globalThis[STATE_KEY] = state;
+
+  // Jest interrupted (Ctrl-C, a CI time-out) or exiting without teardown: leave no server behind.
+  const onSignal = (signal) => {
+    cleanupRun(state);
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeListener(s, onSignal);
+    process.kill(process.pid, signal);
+  };
+  state.onSignal = onSignal;
+  state.onExit = () => cleanupRun(state);
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, onSignal);
+  process.on('exit', state.onExit);
+
+  try {
+    if (!env.NUANYANG_TEST_MONGO_URL) env.NUANYANG_TEST_MONGO_URL = await startServer(servers.ferretdb, dataDir, state);
+    if (!env.NUANYANG_TEST_NATS_URL) env.NUANYANG_TEST_NATS_URL = await startServer(servers.nats, dataDir, state);
+  } catch (error) {
+    killRecorded(dataDir);
+    cleanupRun(state);
+    throw error;
+  }
+  env.NUANYANG_TEST_DATA_DIR = dataDir;
+};

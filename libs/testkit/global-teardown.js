@@ -1,0 +1,35 @@
+// Jest globalTeardown: stops what global-setup.js started (SIGTERM, then SIGKILL after 10 s), kills any service
+// process a test left running, and removes the run's data directory.
+'use strict';
+
+const { killRecorded, removeDir, STATE_KEY } = require('./test-run.js');
+
+function stop(child, graceMs) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+module.exports = async function globalTeardown() {
+  const state = globalThis[STATE_KEY];
+  if (!state) return; // this run used servers it was given
+  delete globalThis[STATE_KEY];
+
+  await Promise.all(state.children.map((child) => stop(child, 10_000)));
+  const leaked = killRecorded(state.dataDir);
+  if (leaked.length > 0) {
+    console.warn(`testkit: killed ${leaked.length} service process(es) a test left running: ${leaked.join(' ')}`);
+  }
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeListener(s, state.onSignal);
+  process.removeListener('exit', state.onExit);
+  removeDir(state.dataDir);
+  delete process.env.NUANYANG_TEST_MONGO_URL;
+  delete process.env.NUANYANG_TEST_NATS_URL;
+  delete process.env.NUANYANG_TEST_DATA_DIR;
+};

@@ -1,0 +1,54 @@
+import { type Bus, SUBJECTS } from '@nuanyang/bus';
+import { HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
+import {
+  HelpRequestMarkedDuplicate,
+  HelpRequestRejected,
+  HelpRequestUnreachable,
+  HelpRequestVerified,
+} from '@nuanyang/proto/nuanyang/verification/v1/events';
+import type { HelpRequests } from './help-requests';
+
+/** Intake follows verification's outcome: the request becomes verified, rejected, duplicate or unreachable. */
+export async function followVerification(bus: Bus, requests: HelpRequests): Promise<void> {
+  const v = SUBJECTS.verification;
+  await bus.consume({
+    from: 'verification',
+    durable: 'intake-verification-outcomes',
+    subjects: [v.verified, v.rejected, v.markedDuplicate, v.unreachable],
+    handler: async (m) => {
+      switch (m.subject) {
+        case v.verified: {
+          const e = HelpRequestVerified.decode(m.data);
+          const patch = e.correctedNeeds.length > 0 ? { needs: e.correctedNeeds } : {};
+          await requests.follow(e.helpRequestId, m.eventId, HelpRequestStatus.HELP_REQUEST_STATUS_VERIFIED, '', patch);
+          break;
+        }
+        case v.rejected: {
+          const e = HelpRequestRejected.decode(m.data);
+          await requests.follow(e.helpRequestId, m.eventId, HelpRequestStatus.HELP_REQUEST_STATUS_REJECTED, e.reason);
+          break;
+        }
+        case v.markedDuplicate: {
+          const e = HelpRequestMarkedDuplicate.decode(m.data);
+          await requests.follow(
+            e.helpRequestId,
+            m.eventId,
+            HelpRequestStatus.HELP_REQUEST_STATUS_DUPLICATE,
+            `duplicate of ${e.duplicateOfHelpRequestId}`,
+          );
+          break;
+        }
+        case v.unreachable: {
+          const e = HelpRequestUnreachable.decode(m.data);
+          await requests.follow(
+            e.helpRequestId,
+            m.eventId,
+            HelpRequestStatus.HELP_REQUEST_STATUS_UNREACHABLE,
+            `not reached after ${e.attempts} call attempts`,
+          );
+          break;
+        }
+      }
+    },
+  });
+}
