@@ -5,11 +5,18 @@ const path = require('node:path');
 
 const candidates = ['libs', 'services'].flatMap((parent) => {
   const dir = path.join(__dirname, parent);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).sort().map((name) => `${parent}/${name}`) : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .sort()
+        .map((name) => `${parent}/${name}`)
+    : [];
 });
 candidates.push('e2e');
 
 module.exports = {
+  // A global option: jest ignores it in project configs. Integration tests start real processes and servers.
+  testTimeout: 60_000,
   projects: candidates
     .filter((dir) => fs.existsSync(path.join(__dirname, dir, 'jest.config.js')))
     .map((dir) => `<rootDir>/${dir}`),

@@ -17,5 +17,4 @@ module.exports = {
     '^@nuanyang/proto/(.*)$': `${libs}/proto/src/gen/$1`,
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testTimeout: 30000,
 };

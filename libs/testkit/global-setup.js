@@ -2,7 +2,6 @@
 // loopback ports, data in a fresh .data/test-<pid>; their URLs go to the workers through process.env
 // (NUANYANG_TEST_MONGO_URL, NUANYANG_TEST_NATS_URL, NUANYANG_TEST_DATA_DIR). A URL already set is used as
 // given and that server is not started. Plain CommonJS: globalSetup runs outside the swc transform.
-'use strict';
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -85,8 +84,10 @@ module.exports = async function globalSetup() {
   process.on('exit', state.onExit);
 
   try {
-    if (!env.NUANYANG_TEST_MONGO_URL) env.NUANYANG_TEST_MONGO_URL = await startServer(servers.ferretdb, dataDir, state);
-    if (!env.NUANYANG_TEST_NATS_URL) env.NUANYANG_TEST_NATS_URL = await startServer(servers.nats, dataDir, state);
+    if (!env.NUANYANG_TEST_MONGO_URL)
+      env.NUANYANG_TEST_MONGO_URL = await startServer(servers.ferretdb, dataDir, state);
+    if (!env.NUANYANG_TEST_NATS_URL)
+      env.NUANYANG_TEST_NATS_URL = await startServer(servers.nats, dataDir, state);
   } catch (error) {
     killRecorded(dataDir);
     cleanupRun(state);

@@ -1,6 +1,5 @@
 // Jest globalTeardown: stops what global-setup.js started (SIGTERM, then SIGKILL after 10 s), kills any service
 // process a test left running, and removes the run's data directory.
-'use strict';
 
 const { killRecorded, removeDir, STATE_KEY } = require('./test-run.js');
 
@@ -24,7 +23,9 @@ module.exports = async function globalTeardown() {
   await Promise.all(state.children.map((child) => stop(child, 10_000)));
   const leaked = killRecorded(state.dataDir);
   if (leaked.length > 0) {
-    console.warn(`testkit: killed ${leaked.length} service process(es) a test left running: ${leaked.join(' ')}`);
+    console.warn(
+      `testkit: killed ${leaked.length} service process(es) a test left running: ${leaked.join(' ')}`,
+    );
   }
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeListener(s, state.onSignal);
   process.removeListener('exit', state.onExit);

@@ -2,7 +2,6 @@
 // - when a test file fails, prints the output of the service processes it started with spawnService
 //   (written to <NUANYANG_TEST_DATA_DIR>/service-logs/<hash of the test path>/ by the workers);
 // - at the end, one plain summary line `jest: N passed, N failed[, N skipped]` for tools that read it.
-'use strict';
 
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
@@ -33,7 +32,9 @@ class ServiceLogReporter {
       const lines = fs.readFileSync(path.join(dir, file), 'utf8').trimEnd().split('\n');
       const shown = lines.slice(-MAX_LINES);
       const cut = lines.length > shown.length ? ` (last ${shown.length} of ${lines.length} lines)` : '';
-      out.push(`\n── service output ${file.replace(/\.log$/, '')}${cut} ─ ${path.relative(process.cwd(), test.path)}`);
+      out.push(
+        `\n── service output ${file.replace(/\.log$/, '')}${cut} ─ ${path.relative(process.cwd(), test.path)}`,
+      );
       out.push(shown.join('\n'));
     }
     process.stderr.write(`${out.join('\n')}\n\n`);

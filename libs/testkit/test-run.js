@@ -2,7 +2,6 @@
 // Every process the run starts (servers here, services in spawnService) is recorded as <dataDir>/pids/<pid>
 // and carries NUANYANG_TEST_RUN=<dataDir> in its environment: a process is killed only when both say it is
 // this run's, so a recycled pid is never hit.
-'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -18,7 +17,10 @@ function recordPid(dataDir, pid, name) {
 
 function belongsTo(pid, dataDir) {
   try {
-    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`NUANYANG_TEST_RUN=${dataDir}`);
+    return fs
+      .readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .includes(`NUANYANG_TEST_RUN=${dataDir}`);
   } catch {
     return false; // gone (or no /proc): nothing to kill
   }

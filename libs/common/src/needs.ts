@@ -43,10 +43,16 @@ export function needViolations(needs: Need[], field = 'needs'): Violation[] {
   return v;
 }
 
-/** Mainland mobile (11 digits from 1[3-9]) or landline with area code; spaces, dashes and +86 allowed. */
+/**
+ * Mainland mobile (11 digits from 1[3-9]) or landline with area code, in one canonical form; spaces and
+ * dashes allowed, and +86 / 0086 (a landline written internationally drops its leading 0: +86 29 ...).
+ */
 export function normalisePhone(phone: string): string | null {
-  const compact = phone.replace(/[\s-]/g, '').replace(/^(\+86|0086)/, '');
-  if (/^1[3-9]\d{9}$/.test(compact)) return compact;
-  if (/^0\d{2,3}\d{7,8}$/.test(compact)) return compact;
+  const compact = phone.replace(/[\s-]/g, '');
+  const international = /^(\+86|0086)/.test(compact);
+  const national = compact.replace(/^(\+86|0086)/, '');
+  if (/^1[3-9]\d{9}$/.test(national)) return national;
+  if (/^0\d{2,3}\d{7,8}$/.test(national)) return national;
+  if (international && /^[2-9]\d{1,2}\d{7,8}$/.test(national)) return `0${national}`;
   return null;
 }

@@ -126,8 +126,13 @@ export class AggregateStore<S extends object> {
       { collection: `${options.name}_current`, versionKey: false, minimize: false },
     );
     for (const index of options.projectionIndexes ?? []) currentSchema.index(index);
-    this.changes = connection.model<ChangeDoc>(`${options.name}_change`, changeSchema);
-    this.current = connection.model<ProjectionDoc>(`${options.name}_current`, currentSchema);
+    // Two stores over the same collections (a relay beside a writer) share the connection's models.
+    this.changes =
+      (connection.models[`${options.name}_change`] as Model<ChangeDoc> | undefined) ??
+      connection.model<ChangeDoc>(`${options.name}_change`, changeSchema);
+    this.current =
+      (connection.models[`${options.name}_current`] as Model<ProjectionDoc> | undefined) ??
+      connection.model<ProjectionDoc>(`${options.name}_current`, currentSchema);
   }
 
   async init(): Promise<void> {
@@ -223,7 +228,7 @@ export class AggregateStore<S extends object> {
     await this.changes.create(doc);
     const change = toChange<S>(doc);
     await this.project(change);
-    this.track(this.publishAggregate(id));
+    if (this.options.bus) this.track(this.publishAggregate(id));
     return change;
   }
 

@@ -1,12 +1,7 @@
+export { type NatsServer, startNatsServer } from './nats-server';
 export { repoRoot, serviceMain, telemetryRegister } from './paths';
-export { freePort } from './ports';
+export { freePort, waitForPort } from './ports';
 export { TEST_ENV, TEST_JWT_SECRET, type TestServers, testServers } from './servers';
-export {
-  type ServiceEnv,
-  type ServiceProcess,
-  type SpawnServiceOptions,
-  spawnService,
-} from './spawn-service';
 export {
   type AttributeValue,
   type CollectedSpan,
@@ -16,3 +11,9 @@ export {
   type SpanKindName,
   startSpanCollector,
 } from './span-collector';
+export {
+  type ServiceEnv,
+  type ServiceProcess,
+  type SpawnServiceOptions,
+  spawnService,
+} from './spawn-service';

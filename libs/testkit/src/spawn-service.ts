@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { serviceLogDir, serviceMain, telemetryRegister } from './paths';
 import { freePort } from './ports';
+import { runMarker, terminate, track } from './processes';
 import { TEST_ENV, TEST_JWT_SECRET, testServers } from './servers';
 import type { SpanCollector } from './span-collector';
 
@@ -37,20 +38,6 @@ export interface ServiceProcess {
 
 const MAX_LOG_CHARS = 4_000_000;
 let sequence = 0;
-const running = new Set<ChildProcess>();
-
-// A test file that forgets stop() must not leave processes behind when its worker exits. The listener is
-// there only while processes run, so test files sharing a worker do not pile listeners up.
-const killRunning = () => {
-  for (const child of running) child.kill('SIGKILL');
-};
-function track(child: ChildProcess): void {
-  if (running.size === 0) process.on('exit', killRunning);
-  running.add(child);
-}
-function untrack(child: ChildProcess): void {
-  if (running.delete(child) && running.size === 0) process.off('exit', killRunning);
-}
 
 interface HealthClient extends grpc.Client {
   Check(
@@ -63,7 +50,10 @@ interface HealthClient extends grpc.Client {
 const HealthClientConstructor = grpc.makeClientConstructor(
   healthService as unknown as grpc.ServiceDefinition,
   'grpc.health.v1.Health',
-) as unknown as new (address: string, credentials: grpc.ChannelCredentials) => HealthClient;
+) as unknown as new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+) => HealthClient;
 
 function checkHealth(client: HealthClient): Promise<string> {
   return new Promise((resolve) => {
@@ -128,7 +118,7 @@ export async function spawnService(
     OTEL_LOGS_EXPORTER: 'none',
     ...tracing,
     // Marks the process as this run's, so global teardown can find it by pid if a worker dies.
-    ...(dataDir ? { NUANYANG_TEST_RUN: dataDir } : {}),
+    ...runMarker(),
     ...env,
   };
   const childEnv: NodeJS.ProcessEnv = {};
@@ -140,21 +130,15 @@ export async function spawnService(
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: false,
   });
-  track(child);
+  track(child, `${name} ${entry}`);
 
   let output = '';
   const testPath = currentTestPath();
   let logFile: fs.WriteStream | undefined;
-  let pidFile: string | undefined;
-  if (dataDir && child.pid) {
-    if (testPath) {
-      const dir = serviceLogDir(dataDir, testPath);
-      fs.mkdirSync(dir, { recursive: true });
-      logFile = fs.createWriteStream(path.join(dir, `${name}-${address.replace(/\W/g, '_')}.log`));
-    }
-    pidFile = path.join(dataDir, 'pids', String(child.pid));
-    fs.mkdirSync(path.dirname(pidFile), { recursive: true });
-    fs.writeFileSync(pidFile, `${name} ${entry}\n`);
+  if (dataDir && testPath) {
+    const dir = serviceLogDir(dataDir, testPath);
+    fs.mkdirSync(dir, { recursive: true });
+    logFile = fs.createWriteStream(path.join(dir, `${name}-${address.replace(/\W/g, '_')}.log`));
   }
   const live = process.env.DEBUG_SERVICES === '1';
   const capture = (chunk: Buffer) => {
@@ -168,14 +152,9 @@ export async function spawnService(
   child.stderr?.on('data', capture);
 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      untrack(child);
-      if (pidFile) fs.rmSync(pidFile, { force: true });
-      resolve({ code, signal });
-    });
+    child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', (error) => {
       capture(Buffer.from(`spawn error: ${error.message}\n`));
-      untrack(child);
       resolve({ code: null, signal: null });
     });
   });
@@ -186,16 +165,9 @@ export async function spawnService(
     await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
     logFile?.end();
   };
-
-  const terminate = async (signal: NodeJS.Signals, graceMs: number) => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await finished();
-      clearTimeout(timer);
-    } else {
-      await finished();
-    }
+  const stopWith = async (signal: NodeJS.Signals, graceMs: number) => {
+    await terminate(child, signal, graceMs);
+    await finished();
   };
 
   const handle: ServiceProcess = {
@@ -203,8 +175,8 @@ export async function spawnService(
     address,
     database,
     pid: child.pid ?? -1,
-    stop: () => terminate('SIGTERM', 15_000),
-    kill: () => terminate('SIGKILL', 0),
+    stop: () => stopWith('SIGTERM', 15_000),
+    kill: () => stopWith('SIGKILL', 0),
     logs: () => output,
   };
 

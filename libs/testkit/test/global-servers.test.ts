@@ -12,7 +12,9 @@ describe('the suite servers', () => {
   });
 
   it('FerretDB answers a ping and keeps a document', async () => {
-    const connection = await mongoose.createConnection(mongoUrl, { dbName: `testkit_${process.pid}` }).asPromise();
+    const connection = await mongoose
+      .createConnection(mongoUrl, { dbName: `testkit_${process.pid}` })
+      .asPromise();
     try {
       expect(await connection.db?.admin().ping()).toMatchObject({ ok: 1 });
       const things = connection.collection('things');

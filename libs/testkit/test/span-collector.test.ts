@@ -28,7 +28,12 @@ describe('startSpanCollector', () => {
       traceId: ids.traceId,
       spanId: ids.child,
       parentSpanId: ids.parent,
-      attributes: { 'messaging.system': 'nats', 'request.items': 3, 'request.urgent': true, tags: ['a', 'b'] },
+      attributes: {
+        'messaging.system': 'nats',
+        'request.items': 3,
+        'request.urgent': true,
+        tags: ['a', 'b'],
+      },
     });
     expect(sent.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(sent.spanId).toMatch(/^[0-9a-f]{16}$/);

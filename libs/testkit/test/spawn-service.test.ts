@@ -12,7 +12,9 @@ describe('spawnService', () => {
       expect(first.address).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(second.address).not.toBe(first.address);
       expect(second.database).not.toBe(first.database);
-      expect(first.logs()).toContain(`fixture: serving on ${first.address} db=${first.database} service=fixture`);
+      expect(first.logs()).toContain(
+        `fixture: serving on ${first.address} db=${first.database} service=fixture`,
+      );
     } finally {
       await second.kill();
       await first.stop();
@@ -22,7 +24,11 @@ describe('spawnService', () => {
 
   it('sends the service spans to a collector', async () => {
     const collector = await startSpanCollector();
-    const service = await spawnService('fixture', { MONGO_DATABASE: 'given_db' }, { entry, spans: collector });
+    const service = await spawnService(
+      'fixture',
+      { MONGO_DATABASE: 'given_db' },
+      { entry, spans: collector },
+    );
     try {
       const span = await collector.waitFor((s) => s.name === 'fixture.start');
       expect(span).toMatchObject({ serviceName: 'fixture', attributes: { db: 'given_db' } });

@@ -1,4 +1,5 @@
 import { type Bus, SUBJECTS } from '@nuanyang/bus';
+import type { EventMeta } from '@nuanyang/proto/nuanyang/common/v1/common';
 import { HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import {
   HelpRequestMarkedDuplicate,
@@ -7,6 +8,9 @@ import {
   HelpRequestVerified,
 } from '@nuanyang/proto/nuanyang/verification/v1/events';
 import type { HelpRequests } from './help-requests';
+
+/** An event's identity is the id in its payload; the message id header is the fallback. */
+const eventIdOf = (e: { meta?: EventMeta | undefined }, header: string) => e.meta?.eventId || header;
 
 /** Intake follows verification's outcome: the request becomes verified, rejected, duplicate or unreachable. */
 export async function followVerification(bus: Bus, requests: HelpRequests): Promise<void> {
@@ -20,19 +24,19 @@ export async function followVerification(bus: Bus, requests: HelpRequests): Prom
         case v.verified: {
           const e = HelpRequestVerified.decode(m.data);
           const patch = e.correctedNeeds.length > 0 ? { needs: e.correctedNeeds } : {};
-          await requests.follow(e.helpRequestId, m.eventId, HelpRequestStatus.HELP_REQUEST_STATUS_VERIFIED, '', patch);
+          await requests.follow(e.helpRequestId, eventIdOf(e, m.eventId), HelpRequestStatus.HELP_REQUEST_STATUS_VERIFIED, '', patch);
           break;
         }
         case v.rejected: {
           const e = HelpRequestRejected.decode(m.data);
-          await requests.follow(e.helpRequestId, m.eventId, HelpRequestStatus.HELP_REQUEST_STATUS_REJECTED, e.reason);
+          await requests.follow(e.helpRequestId, eventIdOf(e, m.eventId), HelpRequestStatus.HELP_REQUEST_STATUS_REJECTED, e.reason);
           break;
         }
         case v.markedDuplicate: {
           const e = HelpRequestMarkedDuplicate.decode(m.data);
           await requests.follow(
             e.helpRequestId,
-            m.eventId,
+            eventIdOf(e, m.eventId),
             HelpRequestStatus.HELP_REQUEST_STATUS_DUPLICATE,
             `duplicate of ${e.duplicateOfHelpRequestId}`,
           );
@@ -42,7 +46,7 @@ export async function followVerification(bus: Bus, requests: HelpRequests): Prom
           const e = HelpRequestUnreachable.decode(m.data);
           await requests.follow(
             e.helpRequestId,
-            m.eventId,
+            eventIdOf(e, m.eventId),
             HelpRequestStatus.HELP_REQUEST_STATUS_UNREACHABLE,
             `not reached after ${e.attempts} call attempts`,
           );

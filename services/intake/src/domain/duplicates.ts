@@ -32,7 +32,7 @@ export function findLikelyDuplicates(incoming: DuplicateCandidate, earlier: Dupl
     .filter((e) => e.id !== incoming.id && e.receivedAt.getTime() >= since && e.receivedAt <= incoming.receivedAt)
     .filter(
       (e) =>
-        e.phone === incoming.phone ||
+        (incoming.phone !== '' && e.phone === incoming.phone) ||
         (e.district === incoming.district &&
           address !== '' &&
           normaliseAddress(e.address) === address &&

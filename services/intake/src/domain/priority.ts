@@ -30,9 +30,10 @@ const VULNERABLE_POINTS: Partial<Record<VulnerableGroup, number>> = {
 };
 
 /**
- * Priority in [0, 100]: urgency dominates (a critical case outranks any non-critical one that has waited less
- * than a day), then vulnerable groups (capped), people affected (logarithmic: a building is not 100x a flat),
- * and waiting time, which slowly lifts old requests so none starves.
+ * Priority in [0, 100]: urgency weighs most (a fresh critical case outranks any low or medium one that has
+ * waited less than a day, and a high one with the same people and groups), then vulnerable groups (capped),
+ * people affected (logarithmic: a building is not 100x a flat), and waiting time, which slowly lifts old
+ * requests so none starves.
  */
 export function priorityScore(p: PriorityInput): number {
   const urgency = URGENCY_POINTS[p.urgency] ?? 0;

@@ -1,5 +1,5 @@
 import { FailedPreconditionError, InvalidArgumentError, PermissionDeniedError } from '@nuanyang/grpc-kit';
-import { needViolations } from '@nuanyang/common';
+import { checkText, needViolations } from '@nuanyang/common';
 import { type Location, type Need, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
 import type { VulnerableGroup } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import {
@@ -75,11 +75,15 @@ export function openTask(helpRequestId: string, request: RequestSnapshot, now: D
 const claimLive = (t: VerificationTask, now: Date) =>
   t.status === TaskStatus.TASK_STATUS_CLAIMED && t.claimExpiresAt !== undefined && new Date(t.claimExpiresAt) > now;
 
-/** The task as of `now`: an expired claim reads as open again, and `overdue` is computed. */
+/**
+ * The task as of `now`: an expired claim reads as open again, and `overdue` is computed: due and not done,
+ * or done after it was due (an SLA breach stays one).
+ */
 export function asOf(t: VerificationTask, now: Date): VerificationTask {
   const expired = t.status === TaskStatus.TASK_STATUS_CLAIMED && !claimLive(t, now);
   const open = expired ? { status: TaskStatus.TASK_STATUS_OPEN, claimedBy: '', claimedByOrganisationId: '', claimExpiresAt: undefined } : {};
-  const overdue = t.status !== TaskStatus.TASK_STATUS_COMPLETED && t.dueAt !== undefined && new Date(t.dueAt) < now;
+  const doneAt = t.status === TaskStatus.TASK_STATUS_COMPLETED ? t.completedAt : now;
+  const overdue = t.dueAt !== undefined && doneAt !== undefined && new Date(t.dueAt) < new Date(doneAt);
   return { ...t, ...open, overdue };
 }
 
@@ -122,17 +126,16 @@ export function validateOutcome(req: RecordOutcomeRequest, helpRequestId: string
   if (!o) v.push({ field: 'outcome', description: 'one of verified, rejected, duplicate or no_answer is required' });
   else if (o.$case === 'verified') {
     if (o.value.correctedNeeds.length > 0) v.push(...needViolations(o.value.correctedNeeds, 'verified.corrected_needs'));
-    if (o.value.note.length > 1000) v.push({ field: 'verified.note', description: 'must be at most 1000 characters' });
+    checkText(v, 'verified.note', o.value.note, 1000, false);
   } else if (o.$case === 'rejected') {
-    if (o.value.reason.trim() === '') v.push({ field: 'rejected.reason', description: 'is required' });
-    else if (o.value.reason.length > 500) v.push({ field: 'rejected.reason', description: 'must be at most 500 characters' });
+    checkText(v, 'rejected.reason', o.value.reason, 500, true);
   } else if (o.$case === 'duplicate') {
     const other = o.value.duplicateOfHelpRequestId;
     if (other.trim() === '') v.push({ field: 'duplicate.duplicate_of_help_request_id', description: 'is required' });
     else if (other === helpRequestId) {
       v.push({ field: 'duplicate.duplicate_of_help_request_id', description: 'cannot be the request itself' });
     }
-  } else if (o.value.note.length > 1000) v.push({ field: 'no_answer.note', description: 'must be at most 1000 characters' });
+  } else checkText(v, 'no_answer.note', o.value.note, 1000, false);
   if (v.length > 0) throw new InvalidArgumentError(v);
 }
 
@@ -161,7 +164,6 @@ export function recordOutcome(
     outcome,
     completedAt: now,
     claimExpiresAt: undefined,
-    overdue: false,
   });
   const reached = { at: now, verifierId: by.id, reached: true };
   switch (o.$case) {

@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+// `make start`: the embedded stack on this machine, all on 127.0.0.1: FerretDB, NATS (JetStream), and every
+// built service under services/*/ (a folder with package.json and dist/main.js), each as a process with a
+// coloured, prefixed log, run by concurrently. Services wait for the servers' ports (wait-on) before starting.
+// One process ending (a crash, or Ctrl-C) stops all the others.
+//
+// Environment:
+//   MONGO_URL / NATS_URL   use that MongoDB / NATS instead of starting the local one
+//   JWT_SECRET             default nuanyang-local-dev-secret (a demo secret: local runs only)
+//   LOG_LEVEL              passed to every service (default info)
+//   OTEL_*                 passed through; without an OTLP endpoint or exporter set, traces are not exported
+
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { createRequire } = require('node:module');
+const { servers, LOCAL_PORTS, root } = require('./servers.js');
+
+// wait-on is a dependency of libs/testkit (the root package.json is not ours to extend); resolve it from there.
+const fromTestkit = createRequire(path.join(root, 'libs/testkit/package.json'));
+const waitOnBin = fromTestkit.resolve('wait-on/bin/wait-on');
+const waitOn = fromTestkit('wait-on');
+
+const HOST = '127.0.0.1';
+/** Fixed local ports; a service not listed here gets the next free number from 50060 on. */
+const SERVICE_PORTS = {
+  intake: 50051,
+  verification: 50052,
+  inventory: 50053,
+  matching: 50054,
+  volunteer: 50055,
+  reporting: 50056,
+  gateway: 8080,
+};
+/** Services that serve HTTP rather than gRPC: they get HTTP_ADDRESS instead of GRPC_ADDRESS. */
+const HTTP_SERVICES = new Set(['gateway']);
+const DEMO_JWT_SECRET = 'nuanyang-local-dev-secret';
+const COLORS = ['cyan', 'green', 'magenta', 'yellow', 'blue', 'red', 'white', 'gray'];
+
+const rel = (p) => path.relative(process.cwd(), p) || '.';
+const quote = (arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${String(arg).replace(/'/g, `'\\''`)}'`);
+const envName = (name) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_ADDRESS`;
+
+/** services/<name>/ with a package.json; `built` when dist/main.js exists. */
+function discoverServices() {
+  const dir = path.join(root, 'services');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(dir, entry.name, 'package.json')))
+    .map((entry) => {
+      const main = path.join(dir, entry.name, 'dist/main.js');
+      return { name: entry.name, dir: path.join(dir, entry.name), main, built: fs.existsSync(main) };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function assignPorts(services) {
+  const taken = new Set(Object.values(SERVICE_PORTS));
+  let next = 50060;
+  return services.map((service) => {
+    let port = SERVICE_PORTS[service.name];
+    if (port === undefined) {
+      while (taken.has(next)) next += 1;
+      port = next;
+      taken.add(port);
+    }
+    return { ...service, port, address: `${HOST}:${port}` };
+  });
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, HOST, () => probe.close(() => resolve(true)));
+  });
+}
+
+async function main() {
+  const env = process.env;
+  const useLocalMongo = !env.MONGO_URL;
+  const useLocalNats = !env.NATS_URL;
+  const dataRoot = path.join(root, '.data/local');
+
+  // Nothing of the caller's environment may reconfigure a server or point every service at one database.
+  for (const key of Object.keys(env)) if (key.startsWith('FERRETDB_')) delete env[key];
+  delete env.MONGO_DATABASE;
+  delete env.GRPC_ADDRESS;
+  delete env.HTTP_ADDRESS;
+
+  const discovered = discoverServices();
+  for (const s of discovered.filter((s) => !s.built)) {
+    console.warn(`start: services/${s.name} has no dist/main.js (not built): skipped`);
+  }
+  const services = assignPorts(discovered.filter((s) => s.built));
+  const register = path.join(root, 'libs/telemetry/dist/register.js');
+  if (services.length > 0 && !fs.existsSync(register)) {
+    throw new Error(`${rel(register)} is missing: run \`make build\` first`);
+  }
+
+  const commands = [];
+  const waitFor = [];
+  const ferretdb = useLocalMongo
+    ? servers.ferretdb({ port: LOCAL_PORTS.ferretdb, dataDir: path.join(dataRoot, 'ferretdb') })
+    : undefined;
+  const nats = useLocalNats
+    ? servers.nats({ port: LOCAL_PORTS.nats, dataDir: path.join(dataRoot, 'nats') })
+    : undefined;
+  for (const server of [ferretdb, nats].filter(Boolean)) {
+    commands.push({
+      name: server.name,
+      command: `exec ${[path.relative(root, server.command), ...server.args].map(quote).join(' ')}`,
+      env: { DO_NOT_TRACK: '1' },
+    });
+    waitFor.push(`tcp:${server.host}:${server.port}`);
+  }
+
+  const mongoUrl = env.MONGO_URL ?? ferretdb.url;
+  const natsUrl = env.NATS_URL ?? nats.url;
+  const addresses = {};
+  for (const [name, port] of Object.entries(SERVICE_PORTS)) {
+    if (!HTTP_SERVICES.has(name)) addresses[envName(name)] = `${HOST}:${port}`;
+  }
+  for (const s of services) if (!HTTP_SERVICES.has(s.name)) addresses[envName(s.name)] = s.address;
+  const exportsTraces =
+    env.OTEL_TRACES_EXPORTER || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+
+  const waitPrefix =
+    waitFor.length > 0
+      ? `${['node', waitOnBin, '--timeout', '120000', '--interval', '100', ...waitFor].map(quote).join(' ')} && `
+      : '';
+  for (const s of services) {
+    const own = HTTP_SERVICES.has(s.name) ? { HTTP_ADDRESS: s.address } : { GRPC_ADDRESS: s.address };
+    const { [envName(s.name)]: _self, ...others } = addresses;
+    commands.push({
+      name: s.name,
+      cwd: s.dir,
+      command: `${waitPrefix}exec ${['node', '--require', register, s.main].map(quote).join(' ')}`,
+      env: {
+        ...others,
+        ...own,
+        MONGO_URL: mongoUrl,
+        NATS_URL: natsUrl,
+        JWT_SECRET: env.JWT_SECRET ?? DEMO_JWT_SECRET,
+        LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+        OTEL_SERVICE_NAME: s.name,
+        OTEL_TRACES_EXPORTER: env.OTEL_TRACES_EXPORTER ?? (exportsTraces ? 'otlp' : 'none'),
+        OTEL_METRICS_EXPORTER: env.OTEL_METRICS_EXPORTER ?? 'none',
+        OTEL_LOGS_EXPORTER: env.OTEL_LOGS_EXPORTER ?? 'none',
+      },
+    });
+  }
+  commands.forEach((command, i) => {
+    command.prefixColor = COLORS[i % COLORS.length];
+  });
+
+  // Another stack (or anything else) on our ports: say so now rather than as a crash in the middle of the logs.
+  const ports = [ferretdb?.port, nats?.port, ...services.map((s) => s.port)].filter(Boolean);
+  const busy = [];
+  for (const port of ports) if (!(await portFree(port))) busy.push(port);
+  if (busy.length > 0) {
+    throw new Error(`port(s) ${busy.join(', ')} on ${HOST} already in use (another \`make start\`?)`);
+  }
+
+  const { concurrently } = await import('concurrently');
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => (interrupted = true));
+  const { result } = concurrently(commands, {
+    prefix: 'name',
+    padPrefix: true,
+    killOthersOn: ['failure', 'success'],
+    killSignal: 'SIGTERM',
+    killTimeout: 15_000,
+    handleInput: false,
+    cwd: root,
+  });
+  let finished = false;
+  const outcome = result.then(
+    () => 0,
+    () => (interrupted ? 0 : 1),
+  );
+  void outcome.then(() => {
+    finished = true;
+  });
+
+  const resources = [...waitFor, ...services.map((s) => `tcp:${s.address}`)];
+  const ready = await waitOn({ resources, timeout: 180_000, interval: 250 }).then(
+    () => true,
+    () => false,
+  );
+  if (!finished)
+    printSummary({
+      ready,
+      ferretdb,
+      nats,
+      mongoUrl,
+      natsUrl,
+      services,
+      skipped: discovered.filter((s) => !s.built),
+    });
+  process.exitCode = await outcome;
+}
+
+function printSummary({ ready, ferretdb, nats, mongoUrl, natsUrl, services, skipped }) {
+  const rows = [
+    [
+      'ferretdb',
+      ferretdb ? `${mongoUrl}` : `${redact(mongoUrl)} (given by MONGO_URL)`,
+      ferretdb ? `data ${rel(ferretdb.dataDir)}` : '',
+    ],
+    [
+      'nats',
+      nats ? `${natsUrl}` : `${redact(natsUrl)} (given by NATS_URL)`,
+      nats ? `JetStream, data ${rel(nats.dataDir)}` : '',
+    ],
+    ...services.map((s) => [
+      s.name,
+      HTTP_SERVICES.has(s.name) ? `http://${s.address}` : `grpc ${s.address}`,
+      `database nuanyang_${s.name}`,
+    ]),
+  ];
+  const width = Math.max(...rows.map((r) => r[0].length)) + 2;
+  const lines = [
+    '',
+    `── Nuanyang local stack ${ready ? 'is up' : 'did not fully come up within 3 minutes (see the logs above)'} ──`,
+    ...rows.map(([name, where, note]) => `  ${name.padEnd(width)}${where.padEnd(34)}${note}`),
+    ...(services.length === 0 ? ['  (no built service under services/*/ yet)'] : []),
+    ...skipped.map((s) => `  ${s.name.padEnd(width)}not built: skipped`),
+    `  JWT_SECRET ${process.env.JWT_SECRET ? '(from the environment)' : `${DEMO_JWT_SECRET} (demo, local only)`}`,
+    '  Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Hides a password in a URL before printing it. */
+function redact(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+main().catch((error) => {
+  console.error(`start: ${error.message}`);
+  process.exit(1);
+});
