@@ -36,7 +36,7 @@ start: build tools
 test: build tools
 	$(PNPM) exec jest
 
-lint: install
+lint: build
 	$(PNPM) lint
 
 clean:

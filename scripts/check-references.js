@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `pnpm lint` part two: keeps the TypeScript project graph in step with the package graph.
-// - each workspace package's tsconfig.json `references` are exactly its @nuanyang/* dependencies that are
+// - each workspace package's tsconfig.json `references` are exactly its @nuanyang/* (runtime) dependencies that are
 //   TypeScript projects (have a tsconfig.json);
 // - the root tsconfig.json references every TypeScript package of the workspace, and nothing else;
 // - every dependency is `workspace:*` (our packages) or `catalog:` with an entry in pnpm-workspace.yaml.
@@ -98,15 +98,18 @@ for (const [name, { dir, manifest, hasTsconfig }] of packages) {
   checkSpecs(path.join(dir, 'package.json'), manifest);
   if (!hasTsconfig) continue;
   const tsconfig = path.join(dir, 'tsconfig.json');
-  const deps = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter(
-    (dep) => packages.has(dep) && packages.get(dep).hasTsconfig && dep !== name,
-  );
+  // devDependencies serve the tests, which swc runs and tsc -b does not compile: no reference needed.
+  // Runtime dependencies must be referenced; a devDependency only the tests use (tests are not part of the
+  // tsc build: jest maps workspace packages to their sources) may be, but need not.
+  const isProject = (dep) => packages.has(dep) && packages.get(dep).hasTsconfig && dep !== name;
+  const deps = Object.keys(manifest.dependencies ?? {}).filter(isProject);
+  const devDeps = Object.keys(manifest.devDependencies ?? {}).filter(isProject);
   const refs = referencedNames(tsconfig);
   for (const dep of deps) {
     if (!refs.includes(dep)) problems.push(`${rel(tsconfig)}: depends on ${dep} but has no reference to it`);
   }
   for (const ref of refs) {
-    if (!deps.includes(ref))
+    if (!deps.includes(ref) && !devDeps.includes(ref))
       problems.push(`${rel(tsconfig)}: references ${ref} but package.json does not depend on it`);
   }
 }

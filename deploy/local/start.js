@@ -13,13 +13,10 @@
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { createRequire } = require('node:module');
 const { servers, LOCAL_PORTS, root } = require('./servers.js');
 
-// wait-on is a dependency of libs/testkit (the root package.json is not ours to extend); resolve it from there.
-const fromTestkit = createRequire(path.join(root, 'libs/testkit/package.json'));
-const waitOnBin = fromTestkit.resolve('wait-on/bin/wait-on');
-const waitOn = fromTestkit('wait-on');
+const waitOnBin = require.resolve('wait-on/bin/wait-on');
+const waitOn = require('wait-on');
 
 const HOST = '127.0.0.1';
 /** Fixed local ports; a service not listed here gets the next free number from 50060 on. */
@@ -163,7 +160,7 @@ async function main() {
     throw new Error(`port(s) ${busy.join(', ')} on ${HOST} already in use (another \`make start\`?)`);
   }
 
-  const { concurrently } = await import('concurrently');
+  const { concurrently } = require('concurrently');
   let interrupted = false;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => (interrupted = true));
   const { result } = concurrently(commands, {
@@ -202,6 +199,23 @@ async function main() {
   process.exitCode = await outcome;
 }
 
+/** One token per role a person plays in the loop, signed with the stack's secret. */
+function demoTokens() {
+  const { issueToken } = require(path.join(root, 'libs/auth/dist'));
+  const secret = process.env.JWT_SECRET ?? DEMO_JWT_SECRET;
+  return [
+    [
+      'operator',
+      { subject: 'demo-operator', organisationId: 'org-coordination-centre', roles: ['operator'] },
+    ],
+    [
+      'verifier',
+      { subject: 'demo-verifier', organisationId: 'org-coordination-centre', roles: ['verifier'] },
+    ],
+    ['partner', { subject: 'demo-partner', organisationId: 'org-huyi-volunteers', roles: ['partner'] }],
+  ].map(([who, principal]) => [who, issueToken(principal, secret)]);
+}
+
 function printSummary({ ready, ferretdb, nats, mongoUrl, natsUrl, services, skipped }) {
   const rows = [
     [
@@ -228,6 +242,8 @@ function printSummary({ ready, ferretdb, nats, mongoUrl, natsUrl, services, skip
     ...(services.length === 0 ? ['  (no built service under services/*/ yet)'] : []),
     ...skipped.map((s) => `  ${s.name.padEnd(width)}not built: skipped`),
     `  JWT_SECRET ${process.env.JWT_SECRET ? '(from the environment)' : `${DEMO_JWT_SECRET} (demo, local only)`}`,
+    '  Demo tokens (bearer, 12 h) for the "authorization" metadata:',
+    ...demoTokens().map(([who, token]) => `    ${who.padEnd(10)}${token}`),
     '  Ctrl-C stops everything.',
     '',
   ];

@@ -12,7 +12,10 @@ NATS_SERVER_VERSION=v2.15.2
 # True when $bin/<name> exists and its --version output names <version>.
 current() {
   local name=$1 version=$2
-  [[ -x "$bin/$name" ]] && "$bin/$name" --version 2>/dev/null | grep -qF -- "$version"
+  [[ -x "$bin/$name" ]] || return 1
+  local out
+  out="$("$bin/$name" --version 2>/dev/null)" || return 1
+  [[ "$out" == *"$version"* ]]
 }
 
 build_nats_server() {
@@ -48,7 +51,4 @@ nats_pid=$!
 rc=0
 wait "$ferretdb_pid" || { echo "tools: ferretdb build failed" >&2; rc=1; }
 wait "$nats_pid" || { echo "tools: nats-server build failed" >&2; rc=1; }
-if ((rc == 0)); then
-  rm -f "$bin/ferretdb.version" "$bin/nats-server.version" # stamps of an older version of this script
-fi
 exit "$rc"

@@ -4,7 +4,16 @@ import { connect, headers } from '@nats-io/transport-node';
 import { HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { TaskStatus } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { type ServiceProcess, spawnService, startNatsServer } from '@nuanyang/testkit';
-import { codeOf, eventually, helpRequest, intakeClient, operatorToken, partnerToken, verificationClient, verifierToken } from './helpers';
+import {
+  codeOf,
+  eventually,
+  helpRequest,
+  intakeClient,
+  operatorToken,
+  partnerToken,
+  verificationClient,
+  verifierToken,
+} from './helpers';
 
 /** Replicas racing on shared state, and events delivered more than once. */
 describe('replicas and redelivery', () => {
@@ -19,7 +28,10 @@ describe('replicas and redelivery', () => {
     intake = await spawnService('intake', { NATS_URL: nats.url });
     verificationA = await spawnService('verification', { NATS_URL: nats.url });
     // The second replica shares the first one's database and durable consumer.
-    verificationB = await spawnService('verification', { NATS_URL: nats.url, MONGO_DATABASE: verificationA.database });
+    verificationB = await spawnService('verification', {
+      NATS_URL: nats.url,
+      MONGO_DATABASE: verificationA.database,
+    });
   });
 
   afterAll(async () => {
@@ -39,13 +51,27 @@ describe('replicas and redelivery', () => {
   it('lets exactly one of two verifiers on two replicas claim each task', async () => {
     const { i, a, b } = clientsFor();
     const ids = await Promise.all(
-      Array.from({ length: 12 }, async () => (await i.createHelpRequest(helpRequest(), { token: partnerToken })).helpRequest!.id),
+      Array.from(
+        { length: 12 },
+        async () => (await i.createHelpRequest(helpRequest(), { token: partnerToken })).helpRequest!.id,
+      ),
     );
     const taskIds = ids.map((id) => `vt-${id}`);
-    await eventually(async () => {
-      const found = await Promise.all(taskIds.map((id) => a.getTask({ id }, { token: verifierToken() }).then(() => true, () => false)));
-      return found.every(Boolean) ? true : undefined;
-    }, 30_000, 'all tasks opened');
+    await eventually(
+      async () => {
+        const found = await Promise.all(
+          taskIds.map((id) =>
+            a.getTask({ id }, { token: verifierToken() }).then(
+              () => true,
+              () => false,
+            ),
+          ),
+        );
+        return found.every(Boolean) ? true : undefined;
+      },
+      30_000,
+      'all tasks opened',
+    );
 
     for (const taskId of taskIds) {
       const [one, two] = await Promise.allSettled([
@@ -69,7 +95,11 @@ describe('replicas and redelivery', () => {
     await eventually(() => a.getTask({ id: taskId }, { token: verifierToken() }).then((r) => r.task));
     await a.claimTask({ taskId }, { token: verifierToken(3) });
     await a.recordOutcome(
-      { taskId, idempotencyKey: 'redelivery-outcome', outcome: { $case: 'verified', value: { correctedNeeds: [], note: '' } } },
+      {
+        taskId,
+        idempotencyKey: 'redelivery-outcome',
+        outcome: { $case: 'verified', value: { correctedNeeds: [], note: '' } },
+      },
       { token: verifierToken(3) },
     );
     const verified = await eventually(async () => {
@@ -89,7 +119,11 @@ describe('replicas and redelivery', () => {
         if (m.subject === subject && Buffer.from(m.data).includes(Buffer.from(aggregate))) {
           const h = headers();
           for (const k of m.header.keys()) h.set(k, m.header.get(k));
-          for (let n = 0; n < 2; n++) await js.publish(subject, m.data, { msgID: `replay-${n}-${m.header.get('Nats-Msg-Id')}`, headers: h });
+          for (let n = 0; n < 2; n++)
+            await js.publish(subject, m.data, {
+              msgID: `replay-${n}-${m.header.get('Nats-Msg-Id')}`,
+              headers: h,
+            });
           return;
         }
       }
@@ -100,7 +134,9 @@ describe('replicas and redelivery', () => {
     await eventually(async () => {
       const c1 = await jsm.consumers.info('NUANYANG_INTAKE', 'verification-intake-received');
       const c2 = await jsm.consumers.info('NUANYANG_VERIFICATION', 'intake-verification-outcomes');
-      return c1.num_pending + c1.num_ack_pending + c2.num_pending + c2.num_ack_pending === 0 ? true : undefined;
+      return c1.num_pending + c1.num_ack_pending + c2.num_pending + c2.num_ack_pending === 0
+        ? true
+        : undefined;
     });
     await nc.close();
 
@@ -111,14 +147,22 @@ describe('replicas and redelivery', () => {
     expect(after.status).toBe(HelpRequestStatus.HELP_REQUEST_STATUS_VERIFIED);
     // A retried outcome call is a replay too, not a second outcome.
     const replay = await a.recordOutcome(
-      { taskId, idempotencyKey: 'redelivery-outcome', outcome: { $case: 'verified', value: { correctedNeeds: [], note: '' } } },
+      {
+        taskId,
+        idempotencyKey: 'redelivery-outcome',
+        outcome: { $case: 'verified', value: { correctedNeeds: [], note: '' } },
+      },
       { token: verifierToken(3) },
     );
     expect(replay.replayed).toBe(true);
     expect(
       await codeOf(
         a.recordOutcome(
-          { taskId, idempotencyKey: 'redelivery-outcome', outcome: { $case: 'rejected', value: { reason: 'changed mind' } } },
+          {
+            taskId,
+            idempotencyKey: 'redelivery-outcome',
+            outcome: { $case: 'rejected', value: { reason: 'changed mind' } },
+          },
           { token: verifierToken(3) },
         ),
       ),

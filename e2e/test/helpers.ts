@@ -1,8 +1,12 @@
-import { status } from '@grpc/grpc-js';
+import type { status } from '@grpc/grpc-js';
 import { issueToken, type Role } from '@nuanyang/auth';
 import { createClient } from '@nuanyang/grpc-kit';
 import { ItemCategory, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
-import { Channel, CreateHelpRequestRequest, IntakeServiceClient } from '@nuanyang/proto/nuanyang/intake/v1/intake';
+import {
+  Channel,
+  CreateHelpRequestRequest,
+  IntakeServiceClient,
+} from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { VerificationServiceClient } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { TEST_JWT_SECRET } from '@nuanyang/testkit';
 
@@ -14,7 +18,8 @@ export const otherPartnerToken = token('partner-user-2', 'org-other', 'partner')
 export const verifierToken = (n = 1) => token(`verifier-${n}`, 'org-verifiers', 'verifier');
 export const operatorToken = token('operator-1', 'org-centre', 'operator');
 
-export const intakeClient = (address: string) => createClient(IntakeServiceClient, address, { deadlineMs: 10_000 });
+export const intakeClient = (address: string) =>
+  createClient(IntakeServiceClient, address, { deadlineMs: 10_000 });
 export const verificationClient = (address: string) =>
   createClient(VerificationServiceClient, address, { deadlineMs: 10_000 });
 
@@ -24,7 +29,10 @@ export function helpRequest(overrides: Partial<CreateHelpRequestRequest> = {}): 
   seq += 1;
   return CreateHelpRequestRequest.fromPartial({
     idempotencyKey: `e2e-${process.pid}-${Date.now()}-${seq}`,
-    requester: { name: '王秀兰', phone: `139${String(10_000_000 + seq * 7919 + (process.pid % 1000)).slice(-8)}` },
+    requester: {
+      name: '王秀兰',
+      phone: `139${String(10_000_000 + seq * 7919 + (process.pid % 1000)).slice(-8)}`,
+    },
     location: {
       district: 'huyi',
       community: '龙窝村',
@@ -49,7 +57,11 @@ export function helpRequest(overrides: Partial<CreateHelpRequestRequest> = {}): 
 }
 
 /** Resolves with the value once `probe` returns one, polling until the deadline. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

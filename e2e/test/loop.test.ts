@@ -1,8 +1,14 @@
-import { Metadata, status } from '@grpc/grpc-js';
+import { type Metadata, status } from '@grpc/grpc-js';
 import { FIELD_VIOLATIONS_KEY } from '@nuanyang/grpc-kit';
 import { HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { Outcome, TaskStatus } from '@nuanyang/proto/nuanyang/verification/v1/verification';
-import { type ServiceProcess, type SpanCollector, spawnService, startNatsServer, startSpanCollector } from '@nuanyang/testkit';
+import {
+  type ServiceProcess,
+  type SpanCollector,
+  spawnService,
+  startNatsServer,
+  startSpanCollector,
+} from '@nuanyang/testkit';
 import {
   codeOf,
   eventually,
@@ -65,14 +71,20 @@ describe('intake → verification → intake', () => {
     expect(seen.helpRequest?.requester?.phone).toMatch(/^1\d{10}$/);
     await verificationApi.claimTask({ taskId }, { token: verifierToken() });
     const outcome = await verificationApi.recordOutcome(
-      { taskId, idempotencyKey: 'outcome-loop-1', outcome: { $case: 'verified', value: { correctedNeeds: [], note: 'confirmed by phone' } } },
+      {
+        taskId,
+        idempotencyKey: 'outcome-loop-1',
+        outcome: { $case: 'verified', value: { correctedNeeds: [], note: 'confirmed by phone' } },
+      },
       { token: verifierToken() },
     );
     expect(outcome.task?.outcome).toBe(Outcome.OUTCOME_VERIFIED);
 
     const verified = await eventually(async () => {
       const r = await intakeApi.getHelpRequest({ id: hr.id }, { token: operatorToken });
-      return r.helpRequest?.status === HelpRequestStatus.HELP_REQUEST_STATUS_VERIFIED ? r.helpRequest : undefined;
+      return r.helpRequest?.status === HelpRequestStatus.HELP_REQUEST_STATUS_VERIFIED
+        ? r.helpRequest
+        : undefined;
     });
     expect(verified.version).toBeGreaterThan(hr.version);
 
@@ -81,16 +93,28 @@ describe('intake → verification → intake', () => {
       (s) => s.serviceName === 'intake' && s.kind === 'SERVER' && s.name.endsWith('/CreateHelpRequest'),
     );
     const received = await spans.waitFor(
-      (s) => s.serviceName === 'verification' && s.kind === 'CONSUMER' && s.name === 'process nuanyang.intake.request.received' && s.traceId === createServer.traceId,
+      (s) =>
+        s.serviceName === 'verification' &&
+        s.kind === 'CONSUMER' &&
+        s.name === 'process nuanyang.intake.request.received' &&
+        s.traceId === createServer.traceId,
     );
     const producer = spans.spans().find((s) => s.spanId === received.parentSpanId);
-    expect(producer).toMatchObject({ serviceName: 'intake', kind: 'PRODUCER', traceId: createServer.traceId });
+    expect(producer).toMatchObject({
+      serviceName: 'intake',
+      kind: 'PRODUCER',
+      traceId: createServer.traceId,
+    });
     // ... and the outcome call's trace reaches intake the same way.
     const outcomeServer = await spans.waitFor(
       (s) => s.serviceName === 'verification' && s.kind === 'SERVER' && s.name.endsWith('/RecordOutcome'),
     );
     await spans.waitFor(
-      (s) => s.serviceName === 'intake' && s.kind === 'CONSUMER' && s.name === 'process nuanyang.verification.request.verified' && s.traceId === outcomeServer.traceId,
+      (s) =>
+        s.serviceName === 'intake' &&
+        s.kind === 'CONSUMER' &&
+        s.name === 'process nuanyang.verification.request.verified' &&
+        s.traceId === outcomeServer.traceId,
     );
   });
 
@@ -99,9 +123,13 @@ describe('intake → verification → intake', () => {
     const first = await intakeApi.createHelpRequest(request, { token: partnerToken });
     const retry = await intakeApi.createHelpRequest(request, { token: partnerToken });
     expect(retry.replayed).toBe(true);
-    expect(retry.helpRequest).toEqual(first.helpRequest && { ...first.helpRequest, priorityScore: retry.helpRequest?.priorityScore });
+    expect(retry.helpRequest).toEqual(
+      first.helpRequest && { ...first.helpRequest, priorityScore: retry.helpRequest?.priorityScore },
+    );
     const changed = { ...request, peopleAffected: request.peopleAffected + 1 };
-    expect(await codeOf(intakeApi.createHelpRequest(changed, { token: partnerToken }))).toBe(status.ALREADY_EXISTS);
+    expect(await codeOf(intakeApi.createHelpRequest(changed, { token: partnerToken }))).toBe(
+      status.ALREADY_EXISTS,
+    );
     // The same key from another organisation is another request.
     const other = await intakeApi.createHelpRequest(request, { token: otherPartnerToken });
     expect(other.replayed).toBe(false);
@@ -117,21 +145,37 @@ describe('intake → verification → intake', () => {
       error = e;
     });
     expect(error?.code).toBe(status.INVALID_ARGUMENT);
-    const violations = JSON.parse(String(error?.metadata.get(FIELD_VIOLATIONS_KEY)[0])) as { field: string }[];
-    expect(violations.map((v) => v.field).sort()).toEqual(['location.district', 'needs', 'requester.name', 'requester.phone']);
+    const violations = JSON.parse(String(error?.metadata.get(FIELD_VIOLATIONS_KEY)[0])) as {
+      field: string;
+    }[];
+    expect(violations.map((v) => v.field).sort()).toEqual([
+      'location.district',
+      'needs',
+      'requester.name',
+      'requester.phone',
+    ]);
     expect(error?.details).toContain('requester.phone');
-    const listed = await intakeApi.listHelpRequests({ statuses: [], district: 'atlantis', category: 0, urgency: 0, submittingOrganisationId: '' }, { token: operatorToken });
+    const listed = await intakeApi.listHelpRequests(
+      { statuses: [], district: 'atlantis', category: 0, urgency: 0, submittingOrganisationId: '' },
+      { token: operatorToken },
+    );
     expect(listed.helpRequests).toHaveLength(0);
   });
 
   it('checks tokens and roles', async () => {
     expect(await codeOf(intakeApi.createHelpRequest(helpRequest()))).toBe(status.UNAUTHENTICATED);
-    expect(await codeOf(intakeApi.createHelpRequest(helpRequest(), { token: 'not-a-jwt' }))).toBe(status.UNAUTHENTICATED);
-    expect(await codeOf(intakeApi.createHelpRequest(helpRequest(), { token: token('v', 'o', 'viewer') }))).toBe(
+    expect(await codeOf(intakeApi.createHelpRequest(helpRequest(), { token: 'not-a-jwt' }))).toBe(
+      status.UNAUTHENTICATED,
+    );
+    expect(
+      await codeOf(intakeApi.createHelpRequest(helpRequest(), { token: token('v', 'o', 'viewer') })),
+    ).toBe(status.PERMISSION_DENIED);
+    expect(await codeOf(verificationApi.claimTask({ taskId: 'vt-x' }, { token: partnerToken }))).toBe(
       status.PERMISSION_DENIED,
     );
-    expect(await codeOf(verificationApi.claimTask({ taskId: 'vt-x' }, { token: partnerToken }))).toBe(status.PERMISSION_DENIED);
-    expect(await codeOf(intakeApi.getHelpRequest({ id: 'hr-missing' }, { token: operatorToken }))).toBe(status.NOT_FOUND);
+    expect(await codeOf(intakeApi.getHelpRequest({ id: 'hr-missing' }, { token: operatorToken }))).toBe(
+      status.NOT_FOUND,
+    );
   });
 
   it('redacts personal data for partners, suppliers and viewers, not for operators and verifiers', async () => {
@@ -147,10 +191,19 @@ describe('intake → verification → intake', () => {
       expect(seen.location?.coordinates).toBeUndefined();
       expect(seen.location?.district).toBe('huyi');
       const listed = await intakeApi.listHelpRequests(
-        { statuses: [], district: '', category: 0, urgency: 0, submittingOrganisationId: '', page: { pageSize: 200, pageToken: '' } },
+        {
+          statuses: [],
+          district: '',
+          category: 0,
+          urgency: 0,
+          submittingOrganisationId: '',
+          page: { pageSize: 200, pageToken: '' },
+        },
         { token: t },
       );
-      expect(listed.helpRequests.every((r) => r.personalDataRedacted && r.requester?.phone === '')).toBe(true);
+      expect(listed.helpRequests.every((r) => r.personalDataRedacted && r.requester?.phone === '')).toBe(
+        true,
+      );
     }
     for (const t of [operatorToken, verifierToken()]) {
       const seen = (await intakeApi.getHelpRequest({ id: hr!.id }, { token: t })).helpRequest!;
@@ -162,31 +215,47 @@ describe('intake → verification → intake', () => {
 
   it('cancels idempotently, only for its organisation, and never a rejected request', async () => {
     const { helpRequest: hr } = await intakeApi.createHelpRequest(helpRequest(), { token: partnerToken });
-    expect(await codeOf(intakeApi.cancelHelpRequest({ id: hr!.id, reason: 'x' }, { token: otherPartnerToken }))).toBe(
-      status.PERMISSION_DENIED,
+    expect(
+      await codeOf(intakeApi.cancelHelpRequest({ id: hr!.id, reason: 'x' }, { token: otherPartnerToken })),
+    ).toBe(status.PERMISSION_DENIED);
+    expect(
+      await codeOf(intakeApi.cancelHelpRequest({ id: hr!.id, reason: '' }, { token: partnerToken })),
+    ).toBe(status.INVALID_ARGUMENT);
+    const first = await intakeApi.cancelHelpRequest(
+      { id: hr!.id, reason: 'neighbours helped' },
+      { token: partnerToken },
     );
-    expect(await codeOf(intakeApi.cancelHelpRequest({ id: hr!.id, reason: '' }, { token: partnerToken }))).toBe(
-      status.INVALID_ARGUMENT,
+    const again = await intakeApi.cancelHelpRequest(
+      { id: hr!.id, reason: 'neighbours helped' },
+      { token: partnerToken },
     );
-    const first = await intakeApi.cancelHelpRequest({ id: hr!.id, reason: 'neighbours helped' }, { token: partnerToken });
-    const again = await intakeApi.cancelHelpRequest({ id: hr!.id, reason: 'neighbours helped' }, { token: partnerToken });
     expect(first.helpRequest?.status).toBe(HelpRequestStatus.HELP_REQUEST_STATUS_CANCELLED);
     expect(again.helpRequest?.version).toBe(first.helpRequest?.version);
 
-    const { helpRequest: rejected } = await intakeApi.createHelpRequest(helpRequest(), { token: partnerToken });
+    const { helpRequest: rejected } = await intakeApi.createHelpRequest(helpRequest(), {
+      token: partnerToken,
+    });
     const taskId = `vt-${rejected!.id}`;
-    await eventually(() => verificationApi.getTask({ id: taskId }, { token: verifierToken(2) }).then((r) => r.task));
+    await eventually(() =>
+      verificationApi.getTask({ id: taskId }, { token: verifierToken(2) }).then((r) => r.task),
+    );
     await verificationApi.claimTask({ taskId }, { token: verifierToken(2) });
     await verificationApi.recordOutcome(
-      { taskId, idempotencyKey: 'outcome-reject-1', outcome: { $case: 'rejected', value: { reason: 'no such address' } } },
+      {
+        taskId,
+        idempotencyKey: 'outcome-reject-1',
+        outcome: { $case: 'rejected', value: { reason: 'no such address' } },
+      },
       { token: verifierToken(2) },
     );
     await eventually(async () => {
       const r = await intakeApi.getHelpRequest({ id: rejected!.id }, { token: operatorToken });
       return r.helpRequest?.status === HelpRequestStatus.HELP_REQUEST_STATUS_REJECTED ? true : undefined;
     });
-    expect(await codeOf(intakeApi.cancelHelpRequest({ id: rejected!.id, reason: 'late' }, { token: partnerToken }))).toBe(
-      status.FAILED_PRECONDITION,
-    );
+    expect(
+      await codeOf(
+        intakeApi.cancelHelpRequest({ id: rejected!.id, reason: 'late' }, { token: partnerToken }),
+      ),
+    ).toBe(status.FAILED_PRECONDITION);
   });
 });

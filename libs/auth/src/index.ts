@@ -42,7 +42,9 @@ export function verifyToken(token: string, secret: string): Principal {
   }
   const parsed = claims.safeParse(payload);
   if (!parsed.success) {
-    throw new AuthenticationError(`invalid token claims: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+    throw new AuthenticationError(
+      `invalid token claims: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+    );
   }
   return { subject: parsed.data.sub, organisationId: parsed.data.org, roles: parsed.data.roles };
 }
@@ -62,6 +64,9 @@ export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolea
  * Requester phone numbers and exact addresses are personal data: operators and verifiers see them,
  * and so does the volunteer assigned to the delivery (the caller says whether the principal is that volunteer).
  */
-export function maySeePersonalData(principal: Principal, opts: { isAssignedVolunteer?: boolean } = {}): boolean {
+export function maySeePersonalData(
+  principal: Principal,
+  opts: { isAssignedVolunteer?: boolean } = {},
+): boolean {
   return hasAnyRole(principal, ['operator', 'verifier']) || opts.isAssignedVolunteer === true;
 }

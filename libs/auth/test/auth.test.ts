@@ -1,4 +1,11 @@
-import { AuthenticationError, issueToken, maySeePersonalData, type Principal, verifyBearer, verifyToken } from '@nuanyang/auth';
+import {
+  AuthenticationError,
+  issueToken,
+  maySeePersonalData,
+  type Principal,
+  verifyBearer,
+  verifyToken,
+} from '@nuanyang/auth';
 import jwt from 'jsonwebtoken';
 
 const secret = 'a-test-secret-of-enough-length';
@@ -17,8 +24,14 @@ describe('tokens', () => {
     ['garbage', 'Bearer not-a-jwt'],
     ['wrong key', `Bearer ${issueToken(partner, 'another-secret-of-enough-length')}`],
     ['expired', `Bearer ${issueToken(partner, secret, -10)}`],
-    ['unknown role', `Bearer ${jwt.sign({ org: 'o', roles: ['king'] }, secret, { subject: 's', issuer: 'nuanyang' })}`],
-    ['no organisation', `Bearer ${jwt.sign({ roles: ['partner'] }, secret, { subject: 's', issuer: 'nuanyang' })}`],
+    [
+      'unknown role',
+      `Bearer ${jwt.sign({ org: 'o', roles: ['king'] }, secret, { subject: 's', issuer: 'nuanyang' })}`,
+    ],
+    [
+      'no organisation',
+      `Bearer ${jwt.sign({ roles: ['partner'] }, secret, { subject: 's', issuer: 'nuanyang' })}`,
+    ],
   ])('rejects %s', (_case, header) => {
     expect(() => verifyBearer(header, secret)).toThrow(AuthenticationError);
   });
@@ -33,6 +46,8 @@ describe('personal data visibility', () => {
     [['volunteer'], false, false],
     [['volunteer'], true, true],
   ] as const)('roles %j, assigned volunteer %s -> %s', (roles, assigned, expected) => {
-    expect(maySeePersonalData({ ...partner, roles: [...roles] }, { isAssignedVolunteer: assigned })).toBe(expected);
+    expect(maySeePersonalData({ ...partner, roles: [...roles] }, { isAssignedVolunteer: assigned })).toBe(
+      expected,
+    );
   });
 });

@@ -10,13 +10,20 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect, headers as natsHeaders, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { connect, type NatsConnection, nanos, headers as natsHeaders } from '@nats-io/transport-node';
 import type { Logger } from '@nuanyang/logger';
 import { withConsumerSpan, withProducerSpan } from '@nuanyang/telemetry';
 import type { Context } from '@opentelemetry/api';
 
 /** The producing services; each owns one stream holding `nuanyang.<service>.>`. */
-export const PRODUCERS = ['intake', 'verification', 'inventory', 'matching', 'volunteer', 'reporting'] as const;
+export const PRODUCERS = [
+  'intake',
+  'verification',
+  'inventory',
+  'matching',
+  'volunteer',
+  'reporting',
+] as const;
 export type Producer = (typeof PRODUCERS)[number];
 
 export const streamName = (producer: Producer) => `NUANYANG_${producer.toUpperCase()}`;
@@ -100,7 +107,12 @@ export class Bus {
    * Publishes with `Nats-Msg-Id` = eventId, so a second publish of the same event inside the duplicate
    * window is acknowledged as a duplicate and stored once. `parent` continues a stored trace context.
    */
-  async publish(subject: string, data: Uint8Array, eventId: string, parent?: Context): Promise<PublishResult> {
+  async publish(
+    subject: string,
+    data: Uint8Array,
+    eventId: string,
+    parent?: Context,
+  ): Promise<PublishResult> {
     const headers = natsHeaders();
     return withProducerSpan(
       subject,
@@ -169,7 +181,10 @@ export class Bus {
         m.term(`dead-lettered: ${(err as Error).message}`);
       } else {
         const delay = Math.min(200 * 2 ** (attempt - 1), 30_000);
-        this.log.warn({ err, subject: m.subject, eventId, attempt, retryInMs: delay }, 'event handler failed');
+        this.log.warn(
+          { err, subject: m.subject, eventId, attempt, retryInMs: delay },
+          'event handler failed',
+        );
         m.nak(delay);
       }
     }

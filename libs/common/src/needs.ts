@@ -14,7 +14,13 @@ export function isKnownEnumValue(e: Record<string, string | number>, value: numb
 }
 
 /** Adds a violation when a text is required and blank, or longer than `max` characters. */
-export function checkText(out: Violation[], field: string, value: string, max: number, required: boolean): void {
+export function checkText(
+  out: Violation[],
+  field: string,
+  value: string,
+  max: number,
+  required: boolean,
+): void {
   if (required && value.trim() === '') out.push({ field, description: 'is required' });
   else if ([...value].length > max) out.push({ field, description: `must be at most ${max} characters` });
 }
@@ -26,7 +32,8 @@ export function needViolations(needs: Need[], field = 'needs'): Violation[] {
   if (needs.length > NEED_LIMITS.needs) v.push({ field, description: `at most ${NEED_LIMITS.needs} needs` });
   needs.forEach((need, i) => {
     const f = `${field}[${i}]`;
-    if (!isKnownEnumValue(ItemCategory, need.category)) v.push({ field: `${f}.category`, description: 'must be a known item category' });
+    if (!isKnownEnumValue(ItemCategory, need.category))
+      v.push({ field: `${f}.category`, description: 'must be a known item category' });
     checkText(v, `${f}.item_name`, need.itemName, NEED_LIMITS.itemName, true);
     checkText(v, `${f}.note`, need.note, NEED_LIMITS.note, false);
     if (!need.quantity) v.push({ field: `${f}.quantity`, description: 'is required' });

@@ -1,9 +1,9 @@
 import {
   Metadata,
-  type sendUnaryData,
   type ServerUnaryCall,
   type ServerWritableStream,
   type ServiceError,
+  type sendUnaryData,
   status,
 } from '@grpc/grpc-js';
 import type { Principal } from '@nuanyang/auth';
@@ -33,7 +33,8 @@ function contextOf(call: Call): CallContext {
 export function toServiceError(err: unknown, log: Logger): Partial<ServiceError> {
   if (err instanceof DomainError) {
     const metadata = new Metadata();
-    if (err instanceof InvalidArgumentError) metadata.set(FIELD_VIOLATIONS_KEY, JSON.stringify(err.violations));
+    if (err instanceof InvalidArgumentError)
+      metadata.set(FIELD_VIOLATIONS_KEY, JSON.stringify(err.violations));
     return { code: err.code, details: err.message, metadata };
   }
   log.error({ err }, 'unexpected error in handler');
@@ -58,7 +59,14 @@ export function createHandlers(log: Logger) {
           );
       };
     },
-    serverStream<Req, Res>(handler: (request: Req, ctx: CallContext, write: (m: Res) => void, signal: AbortSignal) => Promise<void>) {
+    serverStream<Req, Res>(
+      handler: (
+        request: Req,
+        ctx: CallContext,
+        write: (m: Res) => void,
+        signal: AbortSignal,
+      ) => Promise<void>,
+    ) {
       return (call: ServerWritableStream<Req, Res>): void => {
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());

@@ -3,6 +3,6 @@ export * from './context';
 export * from './errors';
 export * from './handlers';
 export { authInterceptor, loggingInterceptor, PRINCIPAL_KEY } from './interceptors';
+export * from './paging';
 export * from './runtime';
 export * from './server';
-export * from './paging';

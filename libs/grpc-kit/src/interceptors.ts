@@ -1,7 +1,7 @@
 import {
   Metadata,
-  type ServerInterceptingCallInterface,
   ServerInterceptingCall,
+  type ServerInterceptingCallInterface,
   type ServerInterceptor,
   type ServerMethodDefinition,
   status,
@@ -33,7 +33,11 @@ export function authInterceptor(jwtSecret: string): ServerInterceptor {
               metadata.set(PRINCIPAL_KEY, JSON.stringify(principal));
               nextMetadata(metadata);
             } catch (err) {
-              call.sendStatus({ code: status.UNAUTHENTICATED, details: (err as Error).message, metadata: new Metadata() });
+              call.sendStatus({
+                code: status.UNAUTHENTICATED,
+                details: (err as Error).message,
+                metadata: new Metadata(),
+              });
             }
           },
         });

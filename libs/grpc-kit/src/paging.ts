@@ -7,7 +7,10 @@ export const PAGE_SIZE_MAX = 200;
  * Reads a `common.v1.PageRequest`: a size in 1..200 (0 means the default) and an opaque token that a
  * previous page returned. Bad values are INVALID_ARGUMENT naming the field.
  */
-export function readPage(page: { pageSize: number; pageToken: string } | undefined): { limit: number; offset: number } {
+export function readPage(page: { pageSize: number; pageToken: string } | undefined): {
+  limit: number;
+  offset: number;
+} {
   const size = page?.pageSize || PAGE_SIZE_DEFAULT;
   if (!Number.isInteger(size) || size < 1 || size > PAGE_SIZE_MAX) {
     throw InvalidArgumentError.field('page.page_size', `must be between 1 and ${PAGE_SIZE_MAX}`);
@@ -27,7 +30,10 @@ export function readPage(page: { pageSize: number; pageToken: string } | undefin
  * Slices one page from rows fetched with `limit + 1` (the extra row tells whether another page exists)
  * and the token of the next page, empty on the last.
  */
-export function pageOf<T>(rows: T[], at: { limit: number; offset: number }): { items: T[]; nextPageToken: string } {
+export function pageOf<T>(
+  rows: T[],
+  at: { limit: number; offset: number },
+): { items: T[]; nextPageToken: string } {
   const more = rows.length > at.limit;
   return {
     items: rows.slice(0, at.limit),

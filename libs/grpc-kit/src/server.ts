@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from '@nuanyang/logger';
@@ -36,7 +41,9 @@ export interface RunningServer {
 
 /** Starts a gRPC server with auth and logging interceptors, health checking (NOT_SERVING until ready) and reflection. */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningServer> {
-  const server = new Server({ interceptors: [loggingInterceptor(opts.log), authInterceptor(opts.jwtSecret)] });
+  const server = new Server({
+    interceptors: [loggingInterceptor(opts.log), authInterceptor(opts.jwtSecret)],
+  });
   for (const s of opts.services) server.addService(s.definition, s.implementation);
 
   const names = ['', ...opts.services.map((s) => s.name)];
@@ -50,7 +57,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningS
   new ReflectionService(definitions).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(opts.address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync(opts.address, ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
   );
   opts.log.info({ address: opts.address, port }, 'gRPC server listening');
 

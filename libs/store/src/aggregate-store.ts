@@ -205,7 +205,12 @@ export class AggregateStore<S extends object> {
     throw new VersionConflictError(`${this.options.name} ${id}: too many concurrent writers`);
   }
 
-  private async append(id: string, version: number, decision: Decision<S>, opts: AppendOptions): Promise<Change<S>> {
+  private async append(
+    id: string,
+    version: number,
+    decision: Decision<S>,
+    opts: AppendOptions,
+  ): Promise<Change<S>> {
     const recordedAt = new Date();
     const events: StoredEvent[] = decision.events.map((draft, i) => {
       const eventId = `${this.options.name}.${id}.v${version}.${i}`;

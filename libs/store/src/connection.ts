@@ -8,13 +8,16 @@ import mongoose, { type Connection } from 'mongoose';
  */
 export async function connectMongo(url: string, dbName: string, log: Logger): Promise<Connection> {
   const connection = await backOff(
-    () => mongoose.createConnection(url, {
+    () =>
+      mongoose
+        .createConnection(url, {
           dbName,
           serverSelectionTimeoutMS: 5_000,
           autoIndex: false,
           // Absent optional fields stay absent instead of becoming null (generated proto code expects undefined).
           ignoreUndefined: true,
-        }).asPromise(),
+        })
+        .asPromise(),
     {
       numOfAttempts: 12,
       startingDelay: 250,

@@ -5,7 +5,11 @@ import type { AggregateStore } from './aggregate-store';
  * Runs the outbox relay of every store on an interval until stopped. Appends publish their own events
  * straight away; this catches what a crash or a NATS outage left behind.
  */
-export function startRelay(stores: AggregateStore<object>[], log: Logger, intervalMs = 1_000): () => Promise<void> {
+export function startRelay(
+  stores: AggregateStore<object>[],
+  log: Logger,
+  intervalMs = 1_000,
+): () => Promise<void> {
   let stopped = false;
   let current: Promise<void> = Promise.resolve();
   const tick = async () => {

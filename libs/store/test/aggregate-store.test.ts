@@ -38,7 +38,9 @@ describe('AggregateStore on the real FerretDB', () => {
     const writer = path.join(__dirname, 'fixtures/append-writer.js');
     const { mongoUrl } = testServers();
     await Promise.all(
-      ['a', 'b'].map((name) => run(process.execPath, [writer, mongoUrl, database, 'shared', name, String(perWriter)])),
+      ['a', 'b'].map((name) =>
+        run(process.execPath, [writer, mongoUrl, database, 'shared', name, String(perWriter)]),
+      ),
     );
 
     const latest = await store.loadOrThrow('shared');
@@ -49,7 +51,7 @@ describe('AggregateStore on the real FerretDB', () => {
     // Every version exists exactly once, each adding one entry to the one before.
     const history = await store.changes.find({ aggregateId: 'shared' }).sort({ version: 1 }).lean();
     expect(history.map((c) => c.version)).toEqual(Array.from({ length: 1 + 2 * perWriter }, (_, i) => i + 1));
-    history.forEach((c, i) => expect((c.state as Counter).count).toBe(i));
+    for (const [i, c] of history.entries()) expect((c.state as Counter).count).toBe(i);
     // The latest-state collection converged on the last version despite the race.
     const [current] = await store.query({ _id: 'shared' }, {}, 1);
     expect(current?.version).toBe(latest.version);
@@ -115,9 +117,15 @@ describe('outbox relay on the real NATS', () => {
     expect(info.state.messages).toBe(2);
     const first = await jsm.streams.getMessage('NUANYANG_INTAKE', { seq: 1 });
     const second = await jsm.streams.getMessage('NUANYANG_INTAKE', { seq: 2 });
-    expect([first.subject, new TextDecoder().decode(first.data)]).toEqual(['nuanyang.intake.request.received', 'first']);
-    expect([second.subject, new TextDecoder().decode(second.data)]).toEqual(['nuanyang.intake.request.cancelled', 'second']);
-    expect(first.header.get('Nats-Msg-Id')).toBe('relayed.r1.v1.0');
-    expect(second.header.get('Nats-Msg-Id')).toBe('relayed.r1.v2.0');
+    expect([first!.subject, new TextDecoder().decode(first!.data)]).toEqual([
+      'nuanyang.intake.request.received',
+      'first',
+    ]);
+    expect([second!.subject, new TextDecoder().decode(second!.data)]).toEqual([
+      'nuanyang.intake.request.cancelled',
+      'second',
+    ]);
+    expect(first!.header.get('Nats-Msg-Id')).toBe('relayed.r1.v1.0');
+    expect(second!.header.get('Nats-Msg-Id')).toBe('relayed.r1.v2.0');
   });
 });

@@ -12,8 +12,12 @@ import { SDK_KEY } from './sdk-key';
 if (process.env.OTEL_SDK_DISABLED !== 'true') {
   const sdk = new NodeSDK({
     instrumentations: [
-      new GrpcInstrumentation({ ignoreGrpcMethods: [/^grpc\.health\.v1\./, /^grpc\.reflection\./, 'Check', 'Watch'] }),
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/healthz' || req.url === '/readyz' }),
+      new GrpcInstrumentation({
+        ignoreGrpcMethods: [/^grpc\.health\.v1\./, /^grpc\.reflection\./, 'Check', 'Watch'],
+      }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => req.url === '/healthz' || req.url === '/readyz',
+      }),
       new MongooseInstrumentation({ requireParentSpan: true }),
     ],
   });

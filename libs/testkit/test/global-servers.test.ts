@@ -30,7 +30,12 @@ describe('the suite servers', () => {
     const nc = await connect({ servers: natsUrl });
     try {
       expect(nc.info?.jetstream).toBe(true);
-      const sub = nc.subscribe('testkit.echo', { max: 1, callback: (_err, msg) => msg.respond(msg.data) });
+      const sub = nc.subscribe('testkit.echo', {
+        max: 1,
+        callback: (_err, msg) => {
+          msg.respond(msg.data);
+        },
+      });
       const reply = await nc.request('testkit.echo', 'hello', { timeout: 2000 });
       expect(reply.string()).toBe('hello');
       sub.unsubscribe();

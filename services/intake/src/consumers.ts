@@ -24,12 +24,23 @@ export async function followVerification(bus: Bus, requests: HelpRequests): Prom
         case v.verified: {
           const e = HelpRequestVerified.decode(m.data);
           const patch = e.correctedNeeds.length > 0 ? { needs: e.correctedNeeds } : {};
-          await requests.follow(e.helpRequestId, eventIdOf(e, m.eventId), HelpRequestStatus.HELP_REQUEST_STATUS_VERIFIED, '', patch);
+          await requests.follow(
+            e.helpRequestId,
+            eventIdOf(e, m.eventId),
+            HelpRequestStatus.HELP_REQUEST_STATUS_VERIFIED,
+            '',
+            patch,
+          );
           break;
         }
         case v.rejected: {
           const e = HelpRequestRejected.decode(m.data);
-          await requests.follow(e.helpRequestId, eventIdOf(e, m.eventId), HelpRequestStatus.HELP_REQUEST_STATUS_REJECTED, e.reason);
+          await requests.follow(
+            e.helpRequestId,
+            eventIdOf(e, m.eventId),
+            HelpRequestStatus.HELP_REQUEST_STATUS_REJECTED,
+            e.reason,
+          );
           break;
         }
         case v.markedDuplicate: {

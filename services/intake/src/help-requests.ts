@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { maySeePersonalData, type Principal } from '@nuanyang/auth';
 import { SUBJECTS } from '@nuanyang/bus';
+import { normalisePhone } from '@nuanyang/common';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
@@ -21,12 +22,10 @@ import {
   type HelpRequest,
   HelpRequestStatus,
 } from '@nuanyang/proto/nuanyang/intake/v1/intake';
-import { type AggregateStore, type Change, type EventDraft } from '@nuanyang/store';
-import { findLikelyDuplicates, type DuplicateCandidate } from './domain/duplicates';
-import { DUPLICATE_WINDOW_HOURS } from './domain/duplicates';
+import type { AggregateStore, Change, EventDraft } from '@nuanyang/store';
+import { DUPLICATE_WINDOW_HOURS, type DuplicateCandidate, findLikelyDuplicates } from './domain/duplicates';
 import { canMove, redact, statusName } from './domain/lifecycle';
 import { priorityScore } from './domain/priority';
-import { normalisePhone } from '@nuanyang/common';
 import { validateCreate } from './domain/validation';
 
 export interface ListFilter {
@@ -75,7 +74,10 @@ function statusChanged(r: HelpRequest, reason: string): EventDraft {
 export class HelpRequests {
   constructor(private readonly store: AggregateStore<HelpRequest>) {}
 
-  async create(req: CreateHelpRequestRequest, actor: Principal): Promise<{ helpRequest: HelpRequest; replayed: boolean }> {
+  async create(
+    req: CreateHelpRequestRequest,
+    actor: Principal,
+  ): Promise<{ helpRequest: HelpRequest; replayed: boolean }> {
     const violations = validateCreate(req);
     if (violations.length > 0) throw new InvalidArgumentError(violations);
     const id = helpRequestId(actor.organisationId, req.idempotencyKey);
@@ -109,14 +111,19 @@ export class HelpRequests {
     const received: EventDraft = {
       subject: SUBJECTS.intake.received,
       encode: ({ eventId, occurredAt }) =>
-        HelpRequestReceived.encode({ meta: meta(id, 1, eventId, occurredAt, actor), helpRequest: state }).finish(),
+        HelpRequestReceived.encode({
+          meta: meta(id, 1, eventId, occurredAt, actor),
+          helpRequest: state,
+        }).finish(),
     };
     const { change, applied } = await this.store.create(
       id,
       { state, events: [received] },
       { causedBy: `create:${req.idempotencyKey}`, requestHash: hash, actor: actor.subject },
     );
-    return applied ? { helpRequest: this.view(change.state, actor), replayed: false } : this.replay(change, hash, actor);
+    return applied
+      ? { helpRequest: this.view(change.state, actor), replayed: false }
+      : this.replay(change, hash, actor);
   }
 
   /** A retry gets the first result; the same key with another body is refused. */
@@ -133,7 +140,10 @@ export class HelpRequests {
     const since = new Date(now.getTime() - DUPLICATE_WINDOW_HOURS * 3600_000);
     const district = req.location?.district ?? '';
     const recent = await this.store.query(
-      { 'state.receivedAt': { $gte: since }, $or: [{ 'state.requester.phone': phone }, { 'state.location.district': district }] },
+      {
+        'state.receivedAt': { $gte: since },
+        $or: [{ 'state.requester.phone': phone }, { 'state.location.district': district }],
+      },
       { 'state.receivedAt': -1 },
       500,
     );
@@ -152,7 +162,10 @@ export class HelpRequests {
       needs: req.needs,
       receivedAt: now,
     } as HelpRequest);
-    return findLikelyDuplicates(incoming, recent.map((r) => candidate(r.state)));
+    return findLikelyDuplicates(
+      incoming,
+      recent.map((r) => candidate(r.state)),
+    );
   }
 
   async get(id: string, actor: Principal): Promise<HelpRequest> {
@@ -161,15 +174,24 @@ export class HelpRequests {
     return this.view(change.state, actor);
   }
 
-  async list(filter: ListFilter, actor: Principal): Promise<{ helpRequests: HelpRequest[]; nextPageToken: string }> {
+  async list(
+    filter: ListFilter,
+    actor: Principal,
+  ): Promise<{ helpRequests: HelpRequest[]; nextPageToken: string }> {
     const at = readPage(filter.page);
     const query: Record<string, unknown> = {};
     if (filter.statuses.length > 0) query['state.status'] = { $in: filter.statuses };
     if (filter.district) query['state.location.district'] = filter.district;
     if (filter.category) query['state.needs.category'] = filter.category;
     if (filter.urgency) query['state.urgency'] = filter.urgency;
-    if (filter.submittingOrganisationId) query['state.submittingOrganisationId'] = filter.submittingOrganisationId;
-    const rows = await this.store.query(query, { 'state.priorityScore': -1, 'state.receivedAt': 1, _id: 1 }, at.limit + 1, at.offset);
+    if (filter.submittingOrganisationId)
+      query['state.submittingOrganisationId'] = filter.submittingOrganisationId;
+    const rows = await this.store.query(
+      query,
+      { 'state.priorityScore': -1, 'state.receivedAt': 1, _id: 1 },
+      at.limit + 1,
+      at.offset,
+    );
     const { items, nextPageToken } = pageOf(rows, at);
     return { helpRequests: items.map((r) => this.view(r.state, actor)), nextPageToken };
   }

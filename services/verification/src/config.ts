@@ -4,7 +4,11 @@ export const loadVerificationConfig = () =>
   loadConfig(
     serviceSchema('verification', 50052).extend({
       /** How long a claim keeps a task for one verifier. */
-      CLAIM_TTL_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+      CLAIM_TTL_MS: z.coerce
+        .number()
+        .int()
+        .min(1000)
+        .default(15 * 60_000),
       /** Failed call attempts after which the requester counts as unreachable. */
       MAX_CALL_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
     }),

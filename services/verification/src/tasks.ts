@@ -28,8 +28,8 @@ import {
   recordOutcome,
   release,
   type TaskState,
-  validateOutcome,
   type Verifier,
+  validateOutcome,
 } from './domain/tasks';
 
 export interface TaskPolicy {
@@ -74,7 +74,8 @@ function outcomeEvent(kind: OutcomeKind, s: TaskState, by: Verifier, maxAttempts
     case 'rejected':
       return {
         subject: v.rejected,
-        encode: (m) => HelpRequestRejected.encode({ meta: metaOf(t, m, by), ...base, reason: t.outcomeReason }).finish(),
+        encode: (m) =>
+          HelpRequestRejected.encode({ meta: metaOf(t, m, by), ...base, reason: t.outcomeReason }).finish(),
       };
     case 'duplicate':
       return {
@@ -90,7 +91,11 @@ function outcomeEvent(kind: OutcomeKind, s: TaskState, by: Verifier, maxAttempts
       return {
         subject: v.unreachable,
         encode: (m) =>
-          HelpRequestUnreachable.encode({ meta: metaOf(t, m, by), ...base, attempts: t.attempts.length }).finish(),
+          HelpRequestUnreachable.encode({
+            meta: metaOf(t, m, by),
+            ...base,
+            attempts: t.attempts.length,
+          }).finish(),
       };
     case 'no_answer':
       return {
@@ -168,8 +173,14 @@ export class VerificationTasks {
     const wanted = new Set(req.statuses);
     const or: Record<string, unknown>[] = [];
     const open = { 'state.task.status': TaskStatus.TASK_STATUS_OPEN };
-    const lapsed = { 'state.task.status': TaskStatus.TASK_STATUS_CLAIMED, 'state.task.claimExpiresAt': { $lte: now } };
-    const held = { 'state.task.status': TaskStatus.TASK_STATUS_CLAIMED, 'state.task.claimExpiresAt': { $gt: now } };
+    const lapsed = {
+      'state.task.status': TaskStatus.TASK_STATUS_CLAIMED,
+      'state.task.claimExpiresAt': { $lte: now },
+    };
+    const held = {
+      'state.task.status': TaskStatus.TASK_STATUS_CLAIMED,
+      'state.task.claimExpiresAt': { $gt: now },
+    };
     const completed = { 'state.task.status': TaskStatus.TASK_STATUS_COMPLETED };
     if (wanted.size === 0 || wanted.has(TaskStatus.TASK_STATUS_OPEN)) or.push(open, lapsed);
     if (wanted.size === 0 || wanted.has(TaskStatus.TASK_STATUS_CLAIMED)) or.push(held);
@@ -188,7 +199,10 @@ export class VerificationTasks {
     const by = verifierOf(principal);
     const { change } = await this.store.update(id, (current) => {
       const now = new Date();
-      const task = { ...claim(current.state.task, by, now, this.policy.claimTtlMs), version: current.version + 1 };
+      const task = {
+        ...claim(current.state.task, by, now, this.policy.claimTtlMs),
+        version: current.version + 1,
+      };
       const claimed: EventDraft = {
         subject: SUBJECTS.verification.taskClaimed,
         encode: (m) =>
@@ -229,15 +243,25 @@ export class VerificationTasks {
    * Records a call's outcome once per idempotency key: a retry returns the first result, the same key with
    * another outcome is ALREADY_EXISTS.
    */
-  async recordOutcome(req: RecordOutcomeRequest, principal: Principal): Promise<{ task: VerificationTask; replayed: boolean }> {
+  async recordOutcome(
+    req: RecordOutcomeRequest,
+    principal: Principal,
+  ): Promise<{ task: VerificationTask; replayed: boolean }> {
     const by = verifierOf(principal);
-    if (!(await this.store.load(req.taskId))) throw new NotFoundError(`verification task ${req.taskId} not found`);
+    if (!(await this.store.load(req.taskId)))
+      throw new NotFoundError(`verification task ${req.taskId} not found`);
     const hash = createHash('sha256').update(RecordOutcomeRequest.encode(req).finish()).digest('hex');
     const { change, applied } = await this.store.update(
       req.taskId,
       (current) => {
         validateOutcome(req, current.state.task.helpRequestId);
-        const { task, kind } = recordOutcome(current.state.task, req, by, new Date(), this.policy.maxCallAttempts);
+        const { task, kind } = recordOutcome(
+          current.state.task,
+          req,
+          by,
+          new Date(),
+          this.policy.maxCallAttempts,
+        );
         const next = { ...current.state, task: { ...task, version: current.version + 1 } };
         return { state: next, events: [outcomeEvent(kind, next, by, this.policy.maxCallAttempts)] };
       },
@@ -249,5 +273,3 @@ export class VerificationTasks {
     return { task: asOf(change.state.task, new Date()), replayed: !applied };
   }
 }
-
-

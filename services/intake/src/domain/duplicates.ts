@@ -29,7 +29,9 @@ export function findLikelyDuplicates(incoming: DuplicateCandidate, earlier: Dupl
   const address = normaliseAddress(incoming.address);
   const categories = new Set(incoming.needs.map((n) => n.category));
   return earlier
-    .filter((e) => e.id !== incoming.id && e.receivedAt.getTime() >= since && e.receivedAt <= incoming.receivedAt)
+    .filter(
+      (e) => e.id !== incoming.id && e.receivedAt.getTime() >= since && e.receivedAt <= incoming.receivedAt,
+    )
     .filter(
       (e) =>
         (incoming.phone !== '' && e.phone === incoming.phone) ||

@@ -53,7 +53,12 @@ export function redact(r: HelpRequest): HelpRequest {
       name: r.requester.name ? `${[...r.requester.name][0]}*` : '',
       phone: '',
     },
-    location: r.location && { district: r.location.district, community: r.location.community, address: '', coordinates: undefined },
+    location: r.location && {
+      district: r.location.district,
+      community: r.location.community,
+      address: '',
+      coordinates: undefined,
+    },
     personalDataRedacted: true,
   };
 }

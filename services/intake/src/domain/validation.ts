@@ -1,9 +1,26 @@
-import { checkText, isKnownDistrict, isKnownEnumValue, needViolations, normalisePhone, type Violation } from '@nuanyang/common';
+import {
+  checkText,
+  isKnownDistrict,
+  isKnownEnumValue,
+  needViolations,
+  normalisePhone,
+  type Violation,
+} from '@nuanyang/common';
 import { Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
-import { Channel, type CreateHelpRequestRequest, VulnerableGroup } from '@nuanyang/proto/nuanyang/intake/v1/intake';
+import {
+  Channel,
+  type CreateHelpRequestRequest,
+  VulnerableGroup,
+} from '@nuanyang/proto/nuanyang/intake/v1/intake';
 
 /** Bounds on what one help request may carry besides its needs. */
-export const LIMITS = { peopleAffected: 10_000, name: 50, community: 100, address: 200, description: 2_000 } as const;
+export const LIMITS = {
+  peopleAffected: 10_000,
+  name: 50,
+  community: 100,
+  address: 200,
+  description: 2_000,
+} as const;
 
 /** Every field-level problem of a CreateHelpRequest, in field order; empty when it is valid. */
 export function validateCreate(req: CreateHelpRequestRequest): Violation[] {
@@ -22,7 +39,8 @@ export function validateCreate(req: CreateHelpRequestRequest): Violation[] {
   }
   if (!req.location) add('location', 'is required');
   else {
-    if (!isKnownDistrict(req.location.district)) add('location.district', `unknown district "${req.location.district}"`);
+    if (!isKnownDistrict(req.location.district))
+      add('location.district', `unknown district "${req.location.district}"`);
     checkText(v, 'location.community', req.location.community, LIMITS.community, true);
     checkText(v, 'location.address', req.location.address, LIMITS.address, true);
     const c = req.location.coordinates;
@@ -33,9 +51,14 @@ export function validateCreate(req: CreateHelpRequestRequest): Violation[] {
   v.push(...needViolations(req.needs));
   if (!isKnownEnumValue(Urgency, req.urgency)) add('urgency', 'must be LOW, MEDIUM, HIGH or CRITICAL');
   req.vulnerableGroups.forEach((g, i) => {
-    if (!isKnownEnumValue(VulnerableGroup, g)) add(`vulnerable_groups[${i}]`, 'must be a known vulnerable group');
+    if (!isKnownEnumValue(VulnerableGroup, g))
+      add(`vulnerable_groups[${i}]`, 'must be a known vulnerable group');
   });
-  if (!Number.isInteger(req.peopleAffected) || req.peopleAffected < 1 || req.peopleAffected > LIMITS.peopleAffected) {
+  if (
+    !Number.isInteger(req.peopleAffected) ||
+    req.peopleAffected < 1 ||
+    req.peopleAffected > LIMITS.peopleAffected
+  ) {
     add('people_affected', `must be between 1 and ${LIMITS.peopleAffected}`);
   }
   if (!isKnownEnumValue(Channel, req.channel)) add('channel', 'must be a known channel');

@@ -1,5 +1,5 @@
-import { FailedPreconditionError, InvalidArgumentError, PermissionDeniedError } from '@nuanyang/grpc-kit';
 import { checkText, needViolations } from '@nuanyang/common';
+import { FailedPreconditionError, InvalidArgumentError, PermissionDeniedError } from '@nuanyang/grpc-kit';
 import { type Location, type Need, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
 import type { VulnerableGroup } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import {
@@ -73,7 +73,9 @@ export function openTask(helpRequestId: string, request: RequestSnapshot, now: D
 }
 
 const claimLive = (t: VerificationTask, now: Date) =>
-  t.status === TaskStatus.TASK_STATUS_CLAIMED && t.claimExpiresAt !== undefined && new Date(t.claimExpiresAt) > now;
+  t.status === TaskStatus.TASK_STATUS_CLAIMED &&
+  t.claimExpiresAt !== undefined &&
+  new Date(t.claimExpiresAt) > now;
 
 /**
  * The task as of `now`: an expired claim reads as open again, and `overdue` is computed: due and not done,
@@ -81,7 +83,14 @@ const claimLive = (t: VerificationTask, now: Date) =>
  */
 export function asOf(t: VerificationTask, now: Date): VerificationTask {
   const expired = t.status === TaskStatus.TASK_STATUS_CLAIMED && !claimLive(t, now);
-  const open = expired ? { status: TaskStatus.TASK_STATUS_OPEN, claimedBy: '', claimedByOrganisationId: '', claimExpiresAt: undefined } : {};
+  const open = expired
+    ? {
+        status: TaskStatus.TASK_STATUS_OPEN,
+        claimedBy: '',
+        claimedByOrganisationId: '',
+        claimExpiresAt: undefined,
+      }
+    : {};
   const doneAt = t.status === TaskStatus.TASK_STATUS_COMPLETED ? t.completedAt : now;
   const overdue = t.dueAt !== undefined && doneAt !== undefined && new Date(t.dueAt) < new Date(doneAt);
   return { ...t, ...open, overdue };
@@ -90,7 +99,8 @@ export function asOf(t: VerificationTask, now: Date): VerificationTask {
 /** Only one verifier holds a task; the holder may renew, anyone may take it once the claim lapsed. */
 export function claim(t: VerificationTask, by: Verifier, now: Date, ttlMs: number): VerificationTask {
   const current = asOf(t, now);
-  if (current.status === TaskStatus.TASK_STATUS_COMPLETED) throw new FailedPreconditionError('task is already completed');
+  if (current.status === TaskStatus.TASK_STATUS_COMPLETED)
+    throw new FailedPreconditionError('task is already completed');
   if (current.status === TaskStatus.TASK_STATUS_CLAIMED && current.claimedBy !== by.id) {
     throw new FailedPreconditionError(
       `task is claimed by another verifier until ${new Date(current.claimExpiresAt ?? now).toISOString()}`,
@@ -107,11 +117,18 @@ export function claim(t: VerificationTask, by: Verifier, now: Date, ttlMs: numbe
 
 export function release(t: VerificationTask, by: Verifier, now: Date): VerificationTask {
   const current = asOf(t, now);
-  if (current.status !== TaskStatus.TASK_STATUS_CLAIMED) throw new FailedPreconditionError('task is not claimed');
+  if (current.status !== TaskStatus.TASK_STATUS_CLAIMED)
+    throw new FailedPreconditionError('task is not claimed');
   if (current.claimedBy !== by.id && !by.isOperator) {
     throw new PermissionDeniedError('only the verifier holding the task or an operator may release it');
   }
-  return { ...current, status: TaskStatus.TASK_STATUS_OPEN, claimedBy: '', claimedByOrganisationId: '', claimExpiresAt: undefined };
+  return {
+    ...current,
+    status: TaskStatus.TASK_STATUS_OPEN,
+    claimedBy: '',
+    claimedByOrganisationId: '',
+    claimExpiresAt: undefined,
+  };
 }
 
 export type OutcomeKind = 'verified' | 'rejected' | 'duplicate' | 'no_answer' | 'unreachable';
@@ -121,19 +138,31 @@ export function validateOutcome(req: RecordOutcomeRequest, helpRequestId: string
   const o = req.outcome;
   const v: { field: string; description: string }[] = [];
   if (!/^[A-Za-z0-9_.:-]{8,128}$/.test(req.idempotencyKey)) {
-    v.push({ field: 'idempotency_key', description: 'must be 8 to 128 characters of letters, digits, _ . : -' });
+    v.push({
+      field: 'idempotency_key',
+      description: 'must be 8 to 128 characters of letters, digits, _ . : -',
+    });
   }
-  if (!o) v.push({ field: 'outcome', description: 'one of verified, rejected, duplicate or no_answer is required' });
+  if (!o)
+    v.push({
+      field: 'outcome',
+      description: 'one of verified, rejected, duplicate or no_answer is required',
+    });
   else if (o.$case === 'verified') {
-    if (o.value.correctedNeeds.length > 0) v.push(...needViolations(o.value.correctedNeeds, 'verified.corrected_needs'));
+    if (o.value.correctedNeeds.length > 0)
+      v.push(...needViolations(o.value.correctedNeeds, 'verified.corrected_needs'));
     checkText(v, 'verified.note', o.value.note, 1000, false);
   } else if (o.$case === 'rejected') {
     checkText(v, 'rejected.reason', o.value.reason, 500, true);
   } else if (o.$case === 'duplicate') {
     const other = o.value.duplicateOfHelpRequestId;
-    if (other.trim() === '') v.push({ field: 'duplicate.duplicate_of_help_request_id', description: 'is required' });
+    if (other.trim() === '')
+      v.push({ field: 'duplicate.duplicate_of_help_request_id', description: 'is required' });
     else if (other === helpRequestId) {
-      v.push({ field: 'duplicate.duplicate_of_help_request_id', description: 'cannot be the request itself' });
+      v.push({
+        field: 'duplicate.duplicate_of_help_request_id',
+        description: 'cannot be the request itself',
+      });
     }
   } else checkText(v, 'no_answer.note', o.value.note, 1000, false);
   if (v.length > 0) throw new InvalidArgumentError(v);
@@ -151,7 +180,8 @@ export function recordOutcome(
   maxAttempts: number,
 ): { task: VerificationTask; kind: OutcomeKind } {
   const current = asOf(t, now);
-  if (current.status === TaskStatus.TASK_STATUS_COMPLETED) throw new FailedPreconditionError('task is already completed');
+  if (current.status === TaskStatus.TASK_STATUS_COMPLETED)
+    throw new FailedPreconditionError('task is already completed');
   if (current.status !== TaskStatus.TASK_STATUS_CLAIMED || current.claimedBy !== by.id) {
     throw new FailedPreconditionError('claim the task before recording the outcome of a call');
   }
@@ -192,17 +222,30 @@ export function recordOutcome(
         }),
       };
     case 'noAnswer': {
-      const attempts = [...current.attempts, { at: now, verifierId: by.id, note: o.value.note, reached: false }];
+      const attempts = [
+        ...current.attempts,
+        { at: now, verifierId: by.id, note: o.value.note, reached: false },
+      ];
       const failed = attempts.filter((a) => !a.reached).length;
       if (failed >= maxAttempts) {
         return {
           kind: 'unreachable',
-          task: done(Outcome.OUTCOME_UNREACHABLE, { attempts, outcomeReason: `no answer after ${failed} attempts` }),
+          task: done(Outcome.OUTCOME_UNREACHABLE, {
+            attempts,
+            outcomeReason: `no answer after ${failed} attempts`,
+          }),
         };
       }
       return {
         kind: 'no_answer',
-        task: { ...current, attempts, status: TaskStatus.TASK_STATUS_OPEN, claimedBy: '', claimedByOrganisationId: '', claimExpiresAt: undefined },
+        task: {
+          ...current,
+          attempts,
+          status: TaskStatus.TASK_STATUS_OPEN,
+          claimedBy: '',
+          claimedByOrganisationId: '',
+          claimExpiresAt: undefined,
+        },
       };
     }
   }
