@@ -99,6 +99,12 @@ describe('intake → verification → intake', () => {
         s.name === 'process nuanyang.intake.request.received' &&
         s.traceId === createServer.traceId,
     );
+    // Its log line carries the same trace id.
+    expect(intake.logs()).toContain(`"trace_id":"${createServer.traceId}"`);
+    // The store's reads and writes are in the trace too (mongoose instrumentation).
+    await spans.waitFor(
+      (s) => s.serviceName === 'intake' && s.scope.includes('mongoose') && s.traceId === createServer.traceId,
+    );
     const producer = spans.spans().find((s) => s.spanId === received.parentSpanId);
     expect(producer).toMatchObject({
       serviceName: 'intake',
