@@ -1,5 +1,6 @@
 import { type Metadata, status } from '@grpc/grpc-js';
 import { FIELD_VIOLATIONS_KEY } from '@nuanyang/grpc-kit';
+import { ItemCategory, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
 import { HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { Outcome, TaskStatus } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import {
@@ -217,6 +218,83 @@ describe('intake → verification → intake', () => {
       expect(seen.requester).toEqual(submitted.requester);
       expect(seen.location).toEqual(submitted.location);
     }
+  });
+
+  it('lists with filters and page tokens, highest priority first', async () => {
+    const district = 'lintong';
+    const made = [];
+    for (const urgency of [
+      Urgency.URGENCY_LOW,
+      Urgency.URGENCY_CRITICAL,
+      Urgency.URGENCY_MEDIUM,
+      Urgency.URGENCY_HIGH,
+    ]) {
+      const location = { district, community: '骊山街道', address: `${urgency}号`, coordinates: undefined };
+      made.push(
+        (await intakeApi.createHelpRequest(helpRequest({ urgency, location }), { token: partnerToken }))
+          .helpRequest!,
+      );
+    }
+    const filter = { statuses: [], district, category: 0, urgency: 0, submittingOrganisationId: '' };
+    const ids: string[] = [];
+    let pageToken = '';
+    let pages = 0;
+    do {
+      const res = await intakeApi.listHelpRequests(
+        { ...filter, page: { pageSize: 3, pageToken } },
+        { token: operatorToken },
+      );
+      ids.push(...res.helpRequests.map((r) => r.id));
+      pageToken = res.page?.nextPageToken ?? '';
+      pages++;
+    } while (pageToken !== '');
+    expect(pages).toBe(2);
+    const byUrgency = [...made].sort((a, b) => b.urgency - a.urgency).map((r) => r.id);
+    expect(ids).toEqual(byUrgency);
+
+    const critical = await intakeApi.listHelpRequests(
+      { ...filter, urgency: Urgency.URGENCY_CRITICAL },
+      { token: operatorToken },
+    );
+    expect(critical.helpRequests.map((r) => r.id)).toEqual([made[1]?.id]);
+    const water = await intakeApi.listHelpRequests(
+      { ...filter, category: ItemCategory.ITEM_CATEGORY_DRINKING_WATER },
+      { token: operatorToken },
+    );
+    expect(water.helpRequests).toHaveLength(0);
+    const received = await intakeApi.listHelpRequests(
+      {
+        ...filter,
+        statuses: [HelpRequestStatus.HELP_REQUEST_STATUS_RECEIVED],
+        submittingOrganisationId: 'org-hub',
+      },
+      { token: operatorToken },
+    );
+    expect(received.helpRequests).toHaveLength(4);
+    expect(
+      await codeOf(
+        intakeApi.listHelpRequests(
+          { ...filter, page: { pageSize: 0, pageToken: 'garbage' } },
+          { token: operatorToken },
+        ),
+      ),
+    ).toBe(status.INVALID_ARGUMENT);
+
+    // Verification's queue for the same requests: most urgent (earliest due) first.
+    const taskIds = new Set(made.map((r) => `vt-${r.id}`));
+    const queue = await eventually(async () => {
+      const res = await verificationApi.listTasks(
+        {
+          statuses: [TaskStatus.TASK_STATUS_OPEN],
+          overdueOnly: false,
+          page: { pageSize: 200, pageToken: '' },
+        },
+        { token: verifierToken() },
+      );
+      const ours = res.tasks.filter((t) => taskIds.has(t.id));
+      return ours.length === 4 ? ours : undefined;
+    });
+    expect(queue.map((t) => t.helpRequestId)).toEqual(byUrgency);
   });
 
   it('cancels idempotently, only for its organisation, and never a rejected request', async () => {
