@@ -1,0 +1,68 @@
+import { Bus, type Producer } from '@nuanyang/bus';
+import type { ServiceConfig } from '@nuanyang/config';
+import { type HostedService, ServiceRuntime, startGrpcServer } from '@nuanyang/grpc-kit';
+import { createLogger, type Logger } from '@nuanyang/logger';
+import { type AggregateStore, connectMongo, startRelay } from '@nuanyang/store';
+import { shutdownTelemetry } from '@nuanyang/telemetry';
+import type { Connection } from 'mongoose';
+
+export interface ServiceContext<C> {
+  config: C;
+  log: Logger;
+  mongo: Connection;
+  bus: Bus;
+}
+
+export interface ServiceParts {
+  /** Aggregate stores: initialised (collections, indexes) and relayed by the kit. */
+  stores: AggregateStore<object>[];
+  /** Starts the service's event consumers, once the stores are ready. */
+  consume?: () => Promise<void>;
+  /** gRPC services to host. */
+  services: HostedService[];
+}
+
+export interface ServiceDefinition<C extends ServiceConfig> {
+  name: string;
+  loadConfig: () => C;
+  /** Streams this service publishes to or consumes from, declared at start-up. */
+  streams: Producer[];
+  setup: (ctx: ServiceContext<C>) => ServiceParts | Promise<ServiceParts>;
+}
+
+/**
+ * Starts a service in the one order every service needs, and stops it in the reverse on SIGTERM:
+ * stop taking calls → stop consumers → flush the outbox → drain NATS → close MongoDB → flush traces.
+ * Reports SERVING only when everything is up.
+ */
+export function runService<C extends ServiceConfig>(def: ServiceDefinition<C>): void {
+  const log = createLogger(def.name);
+  (async () => {
+    const config = def.loadConfig();
+    const runtime = new ServiceRuntime(log);
+    runtime.onStop('telemetry', shutdownTelemetry);
+
+    const mongo = await connectMongo(config.MONGO_URL, config.MONGO_DATABASE, log);
+    runtime.onStop('mongo', () => mongo.close());
+    const bus = await Bus.connect(config.NATS_URL, def.name, log);
+    runtime.onStop('nats', () => bus.close());
+    await bus.ensureStreams(...def.streams);
+
+    const parts = await def.setup({ config, log, mongo, bus });
+    for (const store of parts.stores) await store.init();
+    runtime.onStop('outbox relay', startRelay(parts.stores, log));
+    if (parts.consume) {
+      await parts.consume();
+      runtime.onStop('consumers', () => bus.stopConsuming());
+    }
+
+    const server = await startGrpcServer({
+      address: config.GRPC_ADDRESS,
+      jwtSecret: config.JWT_SECRET,
+      log,
+      services: parts.services,
+    });
+    runtime.onStop('grpc', () => server.shutdown(config.SHUTDOWN_GRACE_MS));
+    server.markServing();
+  })().catch((err) => ServiceRuntime.fail(log, err));
+}
