@@ -3,7 +3,9 @@
 #   make tools    FerretDB and nats-server into .tools/bin (deploy/local/tools.sh, Go toolchain needed)
 #   make build    generated proto code, then tsc -b
 #   make start    the whole stack on 127.0.0.1 (deploy/local/start.js); MONGO_URL / NATS_URL use yours instead
-#   make test     the jest suite, with its own FerretDB and NATS on free ports
+#   make test     the jest suite, with its own FerretDB and NATS on free ports, after make chart-test
+#   make chart-test  the Helm chart (helm lint --strict and template with each values file, every object
+#                 against the Kubernetes API schemas) and the Dockerfile (BuildKit's checks); no cluster, no Docker
 #   make lint     biome and the package reference check
 #   make clean    build outputs and test data (keeps .data/local, the local stack's data)
 #   make distclean  also node_modules, .tools and .data
@@ -11,7 +13,7 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := build
-.PHONY: install tools build start test lint clean distclean
+.PHONY: install tools build start test chart-test lint clean distclean
 
 PNPM_VERSION := $(shell node -p "require('./package.json').packageManager.split('@')[1]")
 PNPM := .tools/pnpm/node_modules/.bin/pnpm
@@ -33,8 +35,13 @@ build: install
 start: build tools
 	node deploy/local/start.js
 
-test: build tools
-	$(PNPM) exec jest
+test: build tools chart-test
+	$(PNPM) exec jest --ignoreProjects chart-test
+
+# helm comes from make tools; the Dockerfile linter (BuildKit's checks) is built here with Go, cached by Go.
+chart-test: install tools
+	cd deploy/chart-test/dockerfile-lint && CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" go build -o ../../../.tools/bin/dockerfile-lint .
+	$(PNPM) exec jest --config deploy/chart-test/jest.config.js
 
 lint: build
 	$(PNPM) lint
@@ -45,3 +52,12 @@ clean:
 
 distclean: clean
 	rm -rf node_modules libs/*/node_modules services/*/node_modules e2e/node_modules .tools .data
+
+# The matching benchmark (bench/, not part of `make test`): the batch optimiser and the greedy matcher against
+# the exact LP optimum (HiGHS) on seeded instances up to 10,000 needs × 2,000 lots. Prints the table (the
+# README shows the latest) and writes bench/results/matching.json. About a minute; ARGS=--full-lp also
+# solves the largest size as one LP, a cross-check of the per-group optimum (two to four minutes in all).
+.PHONY: bench-matching
+bench-matching: build
+	node bench/dist/matching.js $(ARGS)
+	$(PNPM) exec biome format --write bench/results/matching.json

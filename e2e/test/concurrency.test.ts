@@ -1,16 +1,16 @@
 import { status } from '@grpc/grpc-js';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, headers } from '@nats-io/transport-node';
 import { HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { TaskStatus } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { type ServiceProcess, spawnService, startNatsServer } from '@nuanyang/testkit';
 import {
   codeOf,
+  drained,
   eventually,
   helpRequest,
   intakeClient,
   operatorToken,
   partnerToken,
+  redeliver,
   verificationClient,
   verifierToken,
 } from './helpers';
@@ -109,36 +109,12 @@ describe('replicas and redelivery', () => {
     const taskBefore = (await a.getTask({ id: taskId }, { token: verifierToken() })).task!;
 
     // Deliver both events again under new message ids, so the server's dedup cannot hide them.
-    const nc = await connect({ servers: nats.url });
-    const jsm = await jetstreamManager(nc);
-    const js = jsm.jetstream();
-    const again = async (stream: string, subject: string, aggregate: string) => {
-      for (let seq = 1; ; seq++) {
-        const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-        if (!m) throw new Error(`no ${subject} event for ${aggregate}`);
-        if (m.subject === subject && Buffer.from(m.data).includes(Buffer.from(aggregate))) {
-          const h = headers();
-          for (const k of m.header.keys()) h.set(k, m.header.get(k));
-          for (let n = 0; n < 2; n++)
-            await js.publish(subject, m.data, {
-              msgID: `replay-${n}-${m.header.get('Nats-Msg-Id')}`,
-              headers: h,
-            });
-          return;
-        }
-      }
-    };
-    await again('NUANYANG_INTAKE', 'nuanyang.intake.request.received', hr!.id);
-    await again('NUANYANG_VERIFICATION', 'nuanyang.verification.request.verified', hr!.id);
-    // Wait until both durable consumers have acknowledged everything, then compare.
-    await eventually(async () => {
-      const c1 = await jsm.consumers.info('NUANYANG_INTAKE', 'verification-intake-received');
-      const c2 = await jsm.consumers.info('NUANYANG_VERIFICATION', 'intake-verification-outcomes');
-      return c1.num_pending + c1.num_ack_pending + c2.num_pending + c2.num_ack_pending === 0
-        ? true
-        : undefined;
-    });
-    await nc.close();
+    await redeliver(nats.url, 'NUANYANG_INTAKE', 'nuanyang.intake.request.received', hr!.id);
+    await redeliver(nats.url, 'NUANYANG_VERIFICATION', 'nuanyang.verification.request.verified', hr!.id);
+    await drained(nats.url, [
+      ['NUANYANG_INTAKE', 'verification-intake-received'],
+      ['NUANYANG_VERIFICATION', 'intake-verification-outcomes'],
+    ]);
 
     const taskAfter = (await a.getTask({ id: taskId }, { token: verifierToken() })).task!;
     expect(taskAfter.version).toBe(taskBefore.version);

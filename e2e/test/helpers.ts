@@ -1,4 +1,6 @@
 import type { status } from '@grpc/grpc-js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, headers } from '@nats-io/transport-node';
 import { issueToken, type Role } from '@nuanyang/auth';
 import { createClient } from '@nuanyang/grpc-kit';
 import { ItemCategory, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
@@ -7,6 +9,11 @@ import {
   CreateHelpRequestRequest,
   IntakeServiceClient,
 } from '@nuanyang/proto/nuanyang/intake/v1/intake';
+import {
+  InventoryServiceClient,
+  type OfferLine,
+  RegisterOfferRequest,
+} from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
 import { VerificationServiceClient } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { TEST_JWT_SECRET } from '@nuanyang/testkit';
 
@@ -22,6 +29,38 @@ export const intakeClient = (address: string) =>
   createClient(IntakeServiceClient, address, { deadlineMs: 10_000 });
 export const verificationClient = (address: string) =>
   createClient(VerificationServiceClient, address, { deadlineMs: 10_000 });
+export const inventoryClient = (address: string) =>
+  createClient(InventoryServiceClient, address, { deadlineMs: 10_000 });
+
+/** A donor organisation's user. */
+export const supplierToken = (organisationId: string, n = 1) =>
+  token(`supplier-${organisationId}-${n}`, organisationId, 'supplier');
+/** What matching calls inventory with: a service token with the operator role. */
+export const serviceToken = token('svc-matching', 'org-platform', 'operator');
+
+let offers = 0;
+/** A valid offer of one or more lines (instant noodles in Yanta by default), with a fresh idempotency key. */
+export function offerRequest(
+  lines: Partial<OfferLine>[] = [{}],
+  overrides: Partial<RegisterOfferRequest> = {},
+): RegisterOfferRequest {
+  offers += 1;
+  return RegisterOfferRequest.fromPartial({
+    idempotencyKey: `e2e-offer-${process.pid}-${Date.now()}-${offers}`,
+    lines: lines.map((l) => ({
+      category: ItemCategory.ITEM_CATEGORY_INSTANT_FOOD,
+      itemName: '方便面',
+      quantity: { amount: 10, unit: 'box' },
+      unitValue: { currencyCode: 'CNY', minorUnits: 4500 },
+      expiresAt: new Date(Date.now() + 30 * 24 * 3600_000),
+      note: '',
+      ...l,
+    })),
+    pickupLocation: { district: 'yanta', community: '小寨社区', address: '长安中路 1 号' },
+    pickupContact: { name: '李经理', phone: '13912345678' },
+    ...overrides,
+  });
+}
 
 let seq = 0;
 /** A valid request: an elderly couple in Huyi asking for instant food, like the evening case in DESIGN.md. */
@@ -83,5 +122,62 @@ export async function codeOf(p: Promise<unknown>): Promise<status | 'resolved'> 
     return 'resolved';
   } catch (err) {
     return (err as { code: status }).code;
+  }
+}
+
+/**
+ * Publishes the stored event of `subject` that mentions `aggregate` twice more, under new message ids so
+ * the server's deduplication lets them through: what consumers see after a redelivery or a replay.
+ */
+export async function redeliver(
+  natsUrl: string,
+  stream: string,
+  subject: string,
+  aggregate: string,
+): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const js = jsm.jetstream();
+    for (let seq = 1; ; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      if (!m) throw new Error(`no ${subject} event for ${aggregate} in ${stream}`);
+      if (m.subject !== subject || !Buffer.from(m.data).includes(Buffer.from(aggregate))) continue;
+      const h = headers();
+      for (const k of m.header.keys()) h.set(k, m.header.get(k));
+      for (const n of [1, 2]) {
+        await js.publish(subject, m.data, {
+          msgID: `replay-${n}-${m.header.get('Nats-Msg-Id')}`,
+          headers: h,
+        });
+      }
+      return;
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Waits until these durable consumers have nothing pending or unacknowledged. */
+export async function drained(
+  natsUrl: string,
+  consumers: [stream: string, durable: string][],
+): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await eventually(
+      async () => {
+        for (const [stream, durable] of consumers) {
+          const c = await jsm.consumers.info(stream, durable);
+          if (c.num_pending + c.num_ack_pending > 0) return undefined;
+        }
+        return true;
+      },
+      30_000,
+      'consumers to drain',
+    );
+  } finally {
+    await nc.close();
   }
 }

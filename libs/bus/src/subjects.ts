@@ -18,4 +18,20 @@ export const SUBJECTS = {
     markedDuplicate: 'nuanyang.verification.request.duplicate',
     unreachable: 'nuanyang.verification.request.unreachable',
   },
+  inventory: {
+    offerRegistered: 'nuanyang.inventory.offer.registered',
+    stockChanged: 'nuanyang.inventory.lot.stock_changed',
+    reservationCreated: 'nuanyang.inventory.reservation.created',
+    reservationCommitted: 'nuanyang.inventory.reservation.committed',
+    reservationReleased: 'nuanyang.inventory.reservation.released',
+    reservationExpired: 'nuanyang.inventory.reservation.expired',
+  },
+  matching: {
+    proposed: 'nuanyang.matching.proposal.proposed',
+    accepted: 'nuanyang.matching.proposal.accepted',
+    rejected: 'nuanyang.matching.proposal.rejected',
+    fulfilled: 'nuanyang.matching.proposal.fulfilled',
+    unmatched: 'nuanyang.matching.need.unmatched',
+    coverageChanged: 'nuanyang.matching.request.coverage_changed',
+  },
 } as const;

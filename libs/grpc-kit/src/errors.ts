@@ -48,6 +48,12 @@ export class UnauthenticatedError extends DomainError {
   readonly code = status.UNAUTHENTICATED;
 }
 
+/** Another replica holds the work (a lease): retry later. */
+export class AbortedError extends DomainError {
+  override name = 'AbortedError';
+  readonly code = status.ABORTED;
+}
+
 export class ResourceExhaustedError extends DomainError {
   override name = 'ResourceExhaustedError';
   readonly code = status.RESOURCE_EXHAUSTED;

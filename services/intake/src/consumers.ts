@@ -1,6 +1,7 @@
 import { type Bus, SUBJECTS } from '@nuanyang/bus';
 import type { EventMeta } from '@nuanyang/proto/nuanyang/common/v1/common';
 import { HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
+import { Coverage, HelpRequestCoverageChanged } from '@nuanyang/proto/nuanyang/matching/v1/events';
 import {
   HelpRequestMarkedDuplicate,
   HelpRequestRejected,
@@ -64,6 +65,32 @@ export async function followVerification(bus: Bus, requests: HelpRequests): Prom
           break;
         }
       }
+    },
+  });
+}
+
+const FOLLOWS: Partial<Record<Coverage, HelpRequestStatus>> = {
+  [Coverage.COVERAGE_PARTIALLY_MATCHED]: HelpRequestStatus.HELP_REQUEST_STATUS_PARTIALLY_MATCHED,
+  [Coverage.COVERAGE_MATCHED]: HelpRequestStatus.HELP_REQUEST_STATUS_MATCHED,
+  [Coverage.COVERAGE_FULFILLED]: HelpRequestStatus.HELP_REQUEST_STATUS_FULFILLED,
+};
+
+/** Intake follows matching: accepted proposals make a request (partially) matched, deliveries fulfilled. */
+export async function followMatching(bus: Bus, requests: HelpRequests): Promise<void> {
+  await bus.consume({
+    from: 'matching',
+    durable: 'intake-matching-coverage',
+    subjects: [SUBJECTS.matching.coverageChanged],
+    handler: async (m) => {
+      const e = HelpRequestCoverageChanged.decode(m.data);
+      const to = FOLLOWS[e.coverage];
+      if (to === undefined) return;
+      await requests.follow(
+        e.helpRequestId,
+        eventIdOf(e, m.eventId),
+        to,
+        `${e.needsCovered} of ${e.needsTotal} needs covered`,
+      );
     },
   });
 }

@@ -2,14 +2,14 @@ import { type HelpRequest, IntakeServiceService } from '@nuanyang/proto/nuanyang
 import { runService } from '@nuanyang/service-kit';
 import { AggregateStore } from '@nuanyang/store';
 import { loadIntakeConfig } from './config';
-import { followVerification } from './consumers';
+import { followMatching, followVerification } from './consumers';
 import { intakeHandlers } from './handlers';
 import { HelpRequests } from './help-requests';
 
 runService({
   name: 'intake',
   loadConfig: loadIntakeConfig,
-  streams: ['intake', 'verification'],
+  streams: ['intake', 'verification', 'matching'],
   setup: ({ mongo, bus, log }) => {
     const store = new AggregateStore<HelpRequest>(mongo, {
       name: 'help_request',
@@ -26,7 +26,10 @@ runService({
     const requests = new HelpRequests(store);
     return {
       stores: [store],
-      consume: () => followVerification(bus, requests),
+      consume: async () => {
+        await followVerification(bus, requests);
+        await followMatching(bus, requests);
+      },
       services: [
         {
           name: 'nuanyang.intake.v1.IntakeService',

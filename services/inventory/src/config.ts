@@ -1,0 +1,20 @@
+import { loadConfig, serviceSchema, z } from '@nuanyang/config';
+
+const ms = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+
+export const loadInventoryConfig = () =>
+  loadConfig(
+    serviceSchema('inventory', 50053).extend({
+      /** How long a reservation holds its stock without a commit, unless the caller asks for another ttl. */
+      RESERVATION_TTL_MS: ms(1_000, 30 * 60_000),
+      /** The longest ttl a caller may ask for; longer ones are capped to it. */
+      RESERVATION_TTL_MAX_MS: ms(1_000, 24 * 3600_000),
+      /** How often the sweeper looks for lapsed reservations and ones a crash left half done. */
+      SWEEP_INTERVAL_MS: ms(100, 5_000),
+      /** A reservation pending or half settled for this long was left by a crash: the sweeper finishes it. */
+      STALE_AFTER_MS: ms(1_000, 60_000),
+      /** Reserve, commit and release calls worked on at once by one replica; more wait their turn. */
+      RESERVATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    }),
+  );
+export type InventoryConfig = ReturnType<typeof loadInventoryConfig>;
