@@ -4,17 +4,19 @@ export const PAGE_SIZE_DEFAULT = 50;
 export const PAGE_SIZE_MAX = 200;
 
 /**
- * Reads a `common.v1.PageRequest`: a size in 1..200 (0 means the default) and an opaque token that a
- * previous page returned. Bad values are INVALID_ARGUMENT naming the field.
+ * Reads a `common.v1.PageRequest`: a size (0 means the default, more than 200 is lowered to 200, as the
+ * contract says) and an opaque token that a previous page returned. Bad values are INVALID_ARGUMENT naming
+ * the field.
  */
 export function readPage(page: { pageSize: number; pageToken: string } | undefined): {
   limit: number;
   offset: number;
 } {
-  const size = page?.pageSize || PAGE_SIZE_DEFAULT;
-  if (!Number.isInteger(size) || size < 1 || size > PAGE_SIZE_MAX) {
-    throw InvalidArgumentError.field('page.page_size', `must be between 1 and ${PAGE_SIZE_MAX}`);
+  const asked = page?.pageSize || PAGE_SIZE_DEFAULT;
+  if (!Number.isInteger(asked) || asked < 1) {
+    throw InvalidArgumentError.field('page.page_size', 'must be a positive whole number');
   }
+  const size = Math.min(asked, PAGE_SIZE_MAX);
   const token = page?.pageToken ?? '';
   if (token === '') return { limit: size, offset: 0 };
   try {

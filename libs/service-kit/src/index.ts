@@ -18,6 +18,8 @@ export interface ServiceParts {
   stores: AggregateStore<object>[];
   /** Starts the service's event consumers, once the stores are ready. */
   consume?: () => Promise<void>;
+  /** Periodic work (sweepers): started once the stores are ready, each returning its stop function. */
+  background?: { name: string; start: () => () => Promise<void> }[];
   /** gRPC services to host. */
   services: HostedService[];
 }
@@ -32,7 +34,8 @@ export interface ServiceDefinition<C extends ServiceConfig> {
 
 /**
  * Starts a service in the one order every service needs, and stops it in the reverse on SIGTERM:
- * stop taking calls → stop consumers → flush the outbox → drain NATS → close MongoDB → flush traces.
+ * stop taking calls → stop consumers → stop background work → flush the outbox → drain NATS → close MongoDB
+ * → flush traces.
  * Reports SERVING only when everything is up.
  */
 export function runService<C extends ServiceConfig>(def: ServiceDefinition<C>): void {
@@ -51,6 +54,7 @@ export function runService<C extends ServiceConfig>(def: ServiceDefinition<C>): 
     const parts = await def.setup({ config, log, mongo, bus });
     for (const store of parts.stores) await store.init();
     runtime.onStop('outbox relay', startRelay(parts.stores, log));
+    for (const job of parts.background ?? []) runtime.onStop(job.name, job.start());
     if (parts.consume) {
       await parts.consume();
       runtime.onStop('consumers', () => bus.stopConsuming());

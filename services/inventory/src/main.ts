@@ -46,13 +46,12 @@ runService({
     );
     return {
       stores: [offers, lots, reservationStore],
-      // Inventory consumes no events; this hook runs once the stores are ready, which the sweeper needs.
-      // service-kit has no hook for background work yet, so the sweeper stops on the signal that stops the
-      // service (an interrupted pass is harmless: each of its steps is idempotent).
-      consume: async () => {
-        const stop = startSweeper(reservations, log, config.SWEEP_INTERVAL_MS);
-        for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop());
-      },
+      background: [
+        {
+          name: 'reservation sweeper',
+          start: () => startSweeper(reservations, log, config.SWEEP_INTERVAL_MS),
+        },
+      ],
       services: [
         {
           name: 'nuanyang.inventory.v1.InventoryService',
