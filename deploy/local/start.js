@@ -213,7 +213,10 @@ function demoTokens() {
       { subject: 'demo-verifier', organisationId: 'org-coordination-centre', roles: ['verifier'] },
     ],
     ['partner', { subject: 'demo-partner', organisationId: 'org-huyi-volunteers', roles: ['partner'] }],
-    ['supplier', { subject: 'demo-supplier', organisationId: 'org-frozen-food-association', roles: ['supplier'] }],
+    [
+      'supplier',
+      { subject: 'demo-supplier', organisationId: 'org-frozen-food-association', roles: ['supplier'] },
+    ],
   ].map(([who, principal]) => [who, issueToken(principal, secret)]);
 }
 

@@ -154,7 +154,16 @@ export class AggregateStore<S extends object> {
     return change;
   }
 
-  /** The change that `cause` produced on this aggregate, if any. */
+  /** One version of an aggregate, by key (a look-up by `_id`, cheap on FerretDB too). */
+  async loadVersion(id: string, version: number): Promise<Change<S> | null> {
+    const doc = await this.changes.findById(`${id}:${version}`).lean<ChangeDoc>();
+    return doc ? toChange<S>(doc) : null;
+  }
+
+  /**
+   * The change that `cause` produced on this aggregate, if any. A query by aggregate and cause, which
+   * FerretDB v1 answers by scanning: where the cause can only be the first version, loadVersion is cheaper.
+   */
   async findCaused(id: string, cause: string): Promise<Change<S> | null> {
     const doc = await this.changes.findOne({ aggregateId: id, causedBy: cause }).lean<ChangeDoc>();
     return doc ? toChange<S>(doc) : null;

@@ -83,7 +83,8 @@ export class HelpRequests {
     const id = helpRequestId(actor.organisationId, req.idempotencyKey);
     const hash = bodyHash(req);
 
-    const earlier = await this.store.findCaused(id, `create:${req.idempotencyKey}`);
+    // The id derives from the key, so a retry finds its request's first version by key.
+    const earlier = await this.store.loadVersion(id, 1);
     if (earlier) return this.replay(earlier, hash, actor);
 
     const now = new Date();
