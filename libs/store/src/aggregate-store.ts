@@ -49,13 +49,13 @@ export class VersionConflictError extends Error {
   override name = 'VersionConflictError';
 }
 
-interface StoredEvent {
+export interface StoredEvent {
   id: string;
   subject: string;
   data: Buffer | { buffer: Uint8Array; position: number };
 }
 
-interface ChangeDoc {
+export interface ChangeDoc {
   _id: string;
   aggregateId: string;
   version: number;
@@ -328,11 +328,11 @@ export class AggregateStore<S extends object> {
 }
 
 /** Lean reads give the driver's Binary rather than a Buffer. */
-function toBytes(data: Buffer | { buffer: Uint8Array; position: number }): Uint8Array {
+export function toBytes(data: Buffer | { buffer: Uint8Array; position: number }): Uint8Array {
   return Buffer.isBuffer(data) ? data : data.buffer.subarray(0, data.position);
 }
 
-function toChange<S>(doc: ChangeDoc): Change<S> {
+export function toChange<S>(doc: ChangeDoc): Change<S> {
   return {
     aggregateId: doc.aggregateId,
     version: doc.version,

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Bus } from '@nuanyang/bus';
 import { createLogger } from '@nuanyang/logger';
-import { AggregateStore, connectMongo } from '@nuanyang/store';
+import { AggregateStore, connectMongo, KeyedAggregateStore } from '@nuanyang/store';
 import { startNatsServer, testServers } from '@nuanyang/testkit';
 import type { Connection } from 'mongoose';
 
@@ -69,6 +69,39 @@ describe('AggregateStore on the real FerretDB', () => {
     const again = await store.create('caused', { state: { count: 99, entries: [] }, events: [] });
     expect(again.applied).toBe(false);
     expect(again.change.state.count).toBe(0);
+  });
+});
+
+describe('KeyedAggregateStore', () => {
+  it('loads what the log holds, even when the latest-state document lags behind', async () => {
+    const connection = await connectMongo(testServers().mongoUrl, `keyed_test_${process.pid}`, log);
+    try {
+      const keyed = new KeyedAggregateStore<Counter>(connection, { name: 'keyed', log });
+      await keyed.init();
+      await keyed.create('k', { state: { count: 0, entries: [] }, events: [] });
+      for (let i = 1; i <= 3; i++) {
+        await keyed.update('k', (c) => ({
+          state: { count: c.state.count + 1, entries: [...c.state.entries, `e${i}`] },
+          events: [],
+        }));
+      }
+      expect((await keyed.load('k'))?.state).toEqual({ count: 3, entries: ['e1', 'e2', 'e3'] });
+      // A writer that crashed after appending version 5 but before updating the latest state.
+      await keyed.changes.create({
+        _id: 'k:5',
+        aggregateId: 'k',
+        version: 5,
+        state: { count: 4, entries: ['e1', 'e2', 'e3', 'e4'] },
+        events: [],
+        recordedAt: new Date(),
+        published: true,
+      });
+      expect(await keyed.load('k')).toMatchObject({ version: 5, state: { count: 4 } });
+      expect(await keyed.load('missing')).toBeNull();
+    } finally {
+      await connection.dropDatabase();
+      await connection.close();
+    }
   });
 });
 

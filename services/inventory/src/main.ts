@@ -1,10 +1,10 @@
 import { InventoryServiceService } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
 import { runService } from '@nuanyang/service-kit';
+import { KeyedAggregateStore } from '@nuanyang/store';
 import { loadInventoryConfig } from './config';
 import type { LotState } from './domain/ledger';
 import type { ReservationState } from './domain/reservations';
 import { inventoryHandlers } from './handlers';
-import { KeyedAggregateStore } from './keyed-store';
 import { Reservations } from './reservations';
 import { type OfferState, Stock } from './stock';
 import { startSweeper } from './sweeper';

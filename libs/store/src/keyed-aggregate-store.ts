@@ -1,31 +1,17 @@
 import type { Bus } from '@nuanyang/bus';
-import { AggregateStore, type AggregateStoreOptions, type Change } from '@nuanyang/store';
 import { contextFromCarrier } from '@nuanyang/telemetry';
-
-type Connection = ConstructorParameters<typeof AggregateStore>[0];
+import type { Connection } from 'mongoose';
+import {
+  AggregateStore,
+  type AggregateStoreOptions,
+  type Change,
+  type ChangeDoc,
+  toBytes,
+  toChange,
+} from './aggregate-store';
 
 /** How often the relay looks for changes another replica left unpublished when nothing failed here. */
 const RELAY_SCAN_EVERY_MS = 30_000;
-
-interface StoredEvent {
-  id: string;
-  subject: string;
-  data: Buffer | { buffer: Uint8Array; position: number };
-}
-
-interface ChangeDoc {
-  _id: string;
-  aggregateId: string;
-  version: number;
-  state: unknown;
-  events?: StoredEvent[];
-  causedBy?: string;
-  requestHash?: string;
-  actor?: string;
-  recordedAt: Date;
-  published: boolean;
-  trace?: Record<string, string>;
-}
 
 /**
  * The aggregate store, reading one aggregate by primary key only.
@@ -37,7 +23,8 @@ interface ChangeDoc {
  * aggregate's unpublished changes are found by walking those keys back from the head; the relay's full scan
  * runs only when something may have been left unpublished. (A change loaded from the projection carries no
  * cause, request hash or time: nothing that loads the latest state reads them.) Writes, the cause checks and
- * the relay are the base store's. (This belongs in libs/store; kept here until it moves there.)
+ * the relay are the base store's. Inventory, whose lots take
+ * bursts of writes, uses it; moving the other services over is still to do.
  */
 export class KeyedAggregateStore<S extends object> extends AggregateStore<S> {
   private readonly bus: Bus | undefined;
@@ -124,21 +111,4 @@ export class KeyedAggregateStore<S extends object> extends AggregateStore<S> {
       await this.changes.updateOne({ _id: doc._id }, { $set: { published: true } });
     }
   }
-}
-
-/** Lean reads give the driver's Binary rather than a Buffer. */
-function toBytes(data: Buffer | { buffer: Uint8Array; position: number }): Uint8Array {
-  return Buffer.isBuffer(data) ? data : data.buffer.subarray(0, data.position);
-}
-
-function toChange<S>(doc: ChangeDoc): Change<S> {
-  return {
-    aggregateId: doc.aggregateId,
-    version: doc.version,
-    state: doc.state as S,
-    recordedAt: doc.recordedAt,
-    ...(doc.causedBy ? { causedBy: doc.causedBy } : {}),
-    ...(doc.requestHash ? { requestHash: doc.requestHash } : {}),
-    ...(doc.actor ? { actor: doc.actor } : {}),
-  };
 }
