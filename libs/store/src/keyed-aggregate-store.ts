@@ -23,8 +23,7 @@ const RELAY_SCAN_EVERY_MS = 30_000;
  * aggregate's unpublished changes are found by walking those keys back from the head; the relay's full scan
  * runs only when something may have been left unpublished. (A change loaded from the projection carries no
  * cause, request hash or time: nothing that loads the latest state reads them.) Writes, the cause checks and
- * the relay are the base store's. Inventory, whose lots take
- * bursts of writes, uses it; moving the other services over is still to do.
+ * the relay are the base store's. Every service uses it.
  */
 export class KeyedAggregateStore<S extends object> extends AggregateStore<S> {
   private readonly bus: Bus | undefined;

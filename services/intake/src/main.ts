@@ -1,6 +1,6 @@
 import { type HelpRequest, IntakeServiceService } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { runService } from '@nuanyang/service-kit';
-import { AggregateStore } from '@nuanyang/store';
+import { KeyedAggregateStore } from '@nuanyang/store';
 import { loadIntakeConfig } from './config';
 import { followMatching, followVerification } from './consumers';
 import { intakeHandlers } from './handlers';
@@ -11,7 +11,7 @@ runService({
   loadConfig: loadIntakeConfig,
   streams: ['intake', 'verification', 'matching'],
   setup: ({ mongo, bus, log }) => {
-    const store = new AggregateStore<HelpRequest>(mongo, {
+    const store = new KeyedAggregateStore<HelpRequest>(mongo, {
       name: 'help_request',
       bus,
       log,

@@ -8,7 +8,7 @@ import { InventoryServiceClient, LedgerEntryKind } from '@nuanyang/proto/nuanyan
 import { MatchingServiceService } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import { HelpRequestVerified } from '@nuanyang/proto/nuanyang/verification/v1/events';
 import { runService } from '@nuanyang/service-kit';
-import { AggregateStore } from '@nuanyang/store';
+import { KeyedAggregateStore } from '@nuanyang/store';
 import { loadMatchingConfig } from './config';
 import type { MatchCase } from './domain/cases';
 import { matchingHandlers } from './handlers';
@@ -27,7 +27,7 @@ runService({
   loadConfig: loadMatchingConfig,
   streams: ['intake', 'verification', 'inventory', 'matching'],
   setup: async ({ config, mongo, bus, log }) => {
-    const store = new AggregateStore<MatchCase>(mongo, {
+    const store = new KeyedAggregateStore<MatchCase>(mongo, {
       name: 'match_case',
       bus,
       log,

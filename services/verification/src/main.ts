@@ -2,7 +2,7 @@ import { SUBJECTS } from '@nuanyang/bus';
 import { HelpRequestReceived } from '@nuanyang/proto/nuanyang/intake/v1/events';
 import { VerificationServiceService } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { runService } from '@nuanyang/service-kit';
-import { AggregateStore } from '@nuanyang/store';
+import { KeyedAggregateStore } from '@nuanyang/store';
 import { loadVerificationConfig } from './config';
 import type { TaskState } from './domain/tasks';
 import { verificationHandlers } from './handlers';
@@ -13,7 +13,7 @@ runService({
   loadConfig: loadVerificationConfig,
   streams: ['intake', 'verification'],
   setup: ({ config, mongo, bus, log }) => {
-    const store = new AggregateStore<TaskState>(mongo, {
+    const store = new KeyedAggregateStore<TaskState>(mongo, {
       name: 'verification_task',
       bus,
       log,
