@@ -1,4 +1,6 @@
 import { status } from '@grpc/grpc-js';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
 import { createClient } from '@nuanyang/grpc-kit';
 import { ItemCategory, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
 import { type CreateHelpRequestRequest, HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
@@ -239,6 +241,18 @@ describe('verified needs meet donated stock', () => {
     expect(await codeOf(matching.runBatchPlan({ dryRun: true }, { token: partnerToken }))).toBe(
       status.PERMISSION_DENIED,
     );
+    // While another replica holds the lease (a key in NATS KV), a plan is refused with ABORTED.
+    const nc = await connect({ servers: nats.url });
+    const leases = await new Kvm(nc).open('nuanyang_matching_leases');
+    await leases.create('batch-plan', 'another-replica');
+    expect(await codeOf(matching.runBatchPlan({ dryRun: true }, { token: operatorToken }))).toBe(
+      status.ABORTED,
+    );
+    await leases.delete('batch-plan');
+    await nc.close();
+    expect(
+      (await matching.runBatchPlan({ dryRun: true }, { token: operatorToken })).needsConsidered,
+    ).toBeGreaterThan(0);
 
     const id = await verified({ needs: need(ItemCategory.ITEM_CATEGORY_HYGIENE, 4) });
     await eventually(async () => {
