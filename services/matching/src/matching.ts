@@ -126,6 +126,36 @@ export class Matching {
     );
   }
 
+  /**
+   * Appends one decision on a proposal, with the event it announces. The same decision again appends
+   * nothing; another move of a decided proposal is FAILED_PRECONDITION, or nothing with `onlyIfProposed`
+   * (for inventory's events, which may arrive after the supplier decided).
+   */
+  private settle(
+    caseId: string,
+    id: string,
+    to: Parameters<typeof decide>[2],
+    by: string,
+    reason: string,
+    opts: {
+      causedBy?: string;
+      onlyIfProposed?: boolean;
+      announce?: (c: MatchCase, p: MatchProposal) => EventDraft;
+    } = {},
+  ) {
+    return this.change(
+      caseId,
+      (cur) => {
+        const current = cur.proposals.find((x) => x.id === id);
+        if (opts.onlyIfProposed && current?.status !== ProposalStatus.PROPOSAL_STATUS_PROPOSED) return null;
+        const next = decide(cur, id, to, by, reason, new Date());
+        const decided = next?.proposals.find((x) => x.id === id);
+        return next && decided ? { next, events: opts.announce ? [opts.announce(next, decided)] : [] } : null;
+      },
+      opts.causedBy,
+    );
+  }
+
   /** A verified request opens its case (once, however often the event comes) and is planned at once. */
   async onVerified(e: HelpRequestVerified): Promise<void> {
     const c: MatchCase = withDerived({
@@ -354,44 +384,22 @@ export class Matching {
       await this.stock.commit(id);
     } catch (err) {
       if ((err as { code?: status }).code !== status.FAILED_PRECONDITION) throw err; // the reservation lapsed
-      await this.change(c.helpRequestId, (cur) => {
-        const next = decide(
-          cur,
-          id,
-          ProposalStatus.PROPOSAL_STATUS_EXPIRED,
-          'matching',
-          'reservation lapsed',
-          new Date(),
-        );
-        return next ? { next, events: [] } : null;
-      });
+      await this.settle(
+        c.helpRequestId,
+        id,
+        ProposalStatus.PROPOSAL_STATUS_EXPIRED,
+        'matching',
+        'reservation lapsed',
+      );
       throw new FailedPreconditionError(`proposal ${id} can no longer be accepted: its reservation lapsed`);
     }
-    await this.change(
-      c.helpRequestId,
-      (cur) => {
-        const next = decide(
-          cur,
-          id,
-          ProposalStatus.PROPOSAL_STATUS_ACCEPTED,
-          actor.subject,
-          note,
-          new Date(),
-        );
-        const accepted = next?.proposals.find((x) => x.id === id);
-        return next && accepted
-          ? {
-              next,
-              events: [
-                event(SUBJECTS.matching.accepted, (m) =>
-                  MatchAccepted.encode({ meta: meta(next, m, actor.subject), proposal: accepted }).finish(),
-                ),
-              ],
-            }
-          : null;
-      },
-      `accept:${id}`,
-    );
+    await this.settle(c.helpRequestId, id, ProposalStatus.PROPOSAL_STATUS_ACCEPTED, actor.subject, note, {
+      causedBy: `accept:${id}`,
+      announce: (next, accepted) =>
+        event(SUBJECTS.matching.accepted, (m) =>
+          MatchAccepted.encode({ meta: meta(next, m, actor.subject), proposal: accepted }).finish(),
+        ),
+    });
     return (await this.proposalFor(id, actor)).p;
   }
 
@@ -403,35 +411,13 @@ export class Matching {
     if (p.status === ProposalStatus.PROPOSAL_STATUS_REJECTED) return p;
     decide(c, id, ProposalStatus.PROPOSAL_STATUS_REJECTED, actor.subject, reason, new Date()); // throws if not PROPOSED
     await this.stock.release(id, `rejected: ${reason}`);
-    await this.change(
-      c.helpRequestId,
-      (cur) => {
-        const next = decide(
-          cur,
-          id,
-          ProposalStatus.PROPOSAL_STATUS_REJECTED,
-          actor.subject,
-          reason,
-          new Date(),
-        );
-        const rejected = next?.proposals.find((x) => x.id === id);
-        return next && rejected
-          ? {
-              next,
-              events: [
-                event(SUBJECTS.matching.rejected, (m) =>
-                  MatchRejected.encode({
-                    meta: meta(next, m, actor.subject),
-                    proposal: rejected,
-                    reason,
-                  }).finish(),
-                ),
-              ],
-            }
-          : null;
-      },
-      `reject:${id}`,
-    );
+    await this.settle(c.helpRequestId, id, ProposalStatus.PROPOSAL_STATUS_REJECTED, actor.subject, reason, {
+      causedBy: `reject:${id}`,
+      announce: (next, rejected) =>
+        event(SUBJECTS.matching.rejected, (m) =>
+          MatchRejected.encode({ meta: meta(next, m, actor.subject), proposal: rejected, reason }).finish(),
+        ),
+    });
     await this.plan(c.helpRequestId);
     return (await this.proposalFor(id, actor)).p;
   }
@@ -440,19 +426,14 @@ export class Matching {
   async onReservationExpired(proposalIdOfReservation: string): Promise<void> {
     const caseId = caseIdOfProposal(proposalIdOfReservation);
     if (!caseId || !(await this.store.load(caseId))) return;
-    const { applied } = await this.change(caseId, (cur) => {
-      const p = cur.proposals.find((x) => x.id === proposalIdOfReservation);
-      if (!p || p.status !== ProposalStatus.PROPOSAL_STATUS_PROPOSED) return null;
-      const next = decide(
-        cur,
-        p.id,
-        ProposalStatus.PROPOSAL_STATUS_EXPIRED,
-        'inventory',
-        'reservation lapsed',
-        new Date(),
-      );
-      return next ? { next, events: [] } : null;
-    });
+    const { applied } = await this.settle(
+      caseId,
+      proposalIdOfReservation,
+      ProposalStatus.PROPOSAL_STATUS_EXPIRED,
+      'inventory',
+      'reservation lapsed',
+      { onlyIfProposed: true },
+    );
     if (applied) await this.plan(caseId);
   }
 
