@@ -5,23 +5,11 @@
  * groups); urgency weights on intake's priority scale; expiry dates spread over weeks for food and medicine;
  * stock for most but not all of the need (some categories short, some in surplus).
  */
-import type { Place, PlanLot, PlanNeed } from '@nuanyang/planner';
+import { type Place, type PlanLot, type PlanNeed, prng } from '@nuanyang/planner';
 
 /** The benchmark's clock: every instance is planned "now", on 5 January 2022, 08:00 Xi'an time. */
 export const NOW = Date.UTC(2022, 0, 5, 0, 0, 0);
 const DAY = 86_400_000;
-
-/** mulberry32: small, fast, good enough for instance generation, and the same on every machine. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface District {
   code: string;

@@ -43,15 +43,3 @@ export function lot(id: string, fields: Partial<PlanLot> = {}): PlanLot {
 export function pairs(allocations: readonly Allocation[]): string[] {
   return allocations.map((a) => `${a.needId}<-${a.lotId}:${a.quantity}`).sort();
 }
-
-/** mulberry32: a tiny seeded PRNG, enough for test instances. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -10,11 +10,12 @@ import {
   type Place,
   type PlanLot,
   type PlanNeed,
+  prng,
   referenceTime,
   solveTransport,
 } from '@nuanyang/planner';
 import loadHighs, { type Highs } from 'highs';
-import { at, DAY, lot, need, north, pairs, prng, T0 } from './helpers';
+import { at, DAY, lot, need, north, pairs, T0 } from './helpers';
 
 /** ε × 365: the expiry term of goods that never expire. */
 const NEVER = EXPIRY_PENALTY_PER_DAY * HORIZON_DAYS;
