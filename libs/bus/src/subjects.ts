@@ -34,4 +34,23 @@ export const SUBJECTS = {
     unmatched: 'nuanyang.matching.need.unmatched',
     coverageChanged: 'nuanyang.matching.request.coverage_changed',
   },
+  volunteer: {
+    organisationRegistered: 'nuanyang.volunteer.organisation.registered',
+    groupCreated: 'nuanyang.volunteer.group.created',
+    volunteerRegistered: 'nuanyang.volunteer.volunteer.registered',
+    availabilityChanged: 'nuanyang.volunteer.volunteer.availability_changed',
+    taskCreated: 'nuanyang.volunteer.task.created',
+    taskOffered: 'nuanyang.volunteer.task.offered',
+    taskAccepted: 'nuanyang.volunteer.task.accepted',
+    taskDeclined: 'nuanyang.volunteer.task.declined',
+    taskTimedOut: 'nuanyang.volunteer.task.timed_out',
+    taskPickedUp: 'nuanyang.volunteer.task.picked_up',
+    taskDelivered: 'nuanyang.volunteer.task.delivered',
+    taskFailed: 'nuanyang.volunteer.task.failed',
+    taskCancelled: 'nuanyang.volunteer.task.cancelled',
+    hoursRecorded: 'nuanyang.volunteer.hours.recorded',
+  },
+  reporting: {
+    summaryUpdated: 'nuanyang.reporting.summary.updated',
+  },
 } as const;
