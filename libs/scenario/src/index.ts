@@ -1,0 +1,2 @@
+export * from './plan';
+export { type Endpoints, type RunOptions, type RunResult, runScenario } from './run';
