@@ -1,0 +1,18 @@
+import { loadConfig, serviceSchema, z } from '@nuanyang/config';
+
+export const loadReportingConfig = () =>
+  loadConfig(
+    serviceSchema('reporting', 50056).extend({
+      /**
+       * The read model's generation: part of the facts collection's name and of the durable consumers'
+       * names. A new generation starts with no facts and new durables, which replay every stream from the
+       * start; the old one's data stays until dropped (dist/rebuild.js).
+       */
+      READ_MODEL_GENERATION: z.coerce.number().int().min(1).max(999_999).default(1),
+      /** Full reload of the facts (those other replicas stored), besides the reload on their SummaryUpdated. */
+      RELOAD_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+      /** At most one SummaryUpdated per this interval, after applying facts. */
+      SUMMARY_PUBLISH_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+    }),
+  );
+export type ReportingConfig = ReturnType<typeof loadReportingConfig>;

@@ -1,0 +1,50 @@
+import { Bus, PRODUCERS, streamName } from '@nuanyang/bus';
+import { createLogger } from '@nuanyang/logger';
+import { connectMongo } from '@nuanyang/store';
+import { loadReportingConfig } from './config';
+import { durableName, factsCollectionName } from './read-model';
+
+/**
+ * Drops one read-model generation: its facts collection and its durable consumers. Started with the
+ * service's environment (MONGO_URL, MONGO_DATABASE, NATS_URL, READ_MODEL_GENERATION, or `--generation N`).
+ *
+ *   Rebuild in place: stop reporting, run `node dist/rebuild.js`, start reporting: the durables are
+ *   declared again and replay every stream from the start into an empty collection.
+ *   Rebuild while serving: roll reporting out with READ_MODEL_GENERATION=N+1 (new durables, new
+ *   collection), then `node dist/rebuild.js --generation N` to drop the old data.
+ */
+async function main(): Promise<void> {
+  const log = createLogger('reporting-rebuild');
+  const config = loadReportingConfig();
+  const i = process.argv.indexOf('--generation');
+  const generation = i > 0 ? Number(process.argv[i + 1]) : config.READ_MODEL_GENERATION;
+  if (!Number.isInteger(generation) || generation < 1)
+    throw new Error('--generation must be a whole number ≥ 1');
+
+  const mongo = await connectMongo(config.MONGO_URL, config.MONGO_DATABASE, log);
+  const dropped = await mongo.dropCollection(factsCollectionName(generation)).catch(() => false);
+  await mongo.close();
+
+  const bus = await Bus.connect(config.NATS_URL, 'reporting-rebuild', log);
+  const deleted: string[] = [];
+  for (const producer of PRODUCERS) {
+    const durable = durableName(generation, producer);
+    // The JetStream API's consumer delete request (a missing one answers with an error, ignored).
+    const reply = await bus.connection.request(
+      `$JS.API.CONSUMER.DELETE.${streamName(producer)}.${durable}`,
+      undefined,
+      { timeout: 5000 },
+    );
+    if ((reply.json() as { success?: boolean }).success) deleted.push(durable);
+  }
+  await bus.close();
+  log.info({ generation, factsDropped: dropped, durablesDeleted: deleted }, 'read model dropped');
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
