@@ -7,6 +7,7 @@ import { ReservationExpired, StockChanged } from '@nuanyang/proto/nuanyang/inven
 import { InventoryServiceClient, LedgerEntryKind } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
 import { MatchingServiceService } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import { HelpRequestVerified } from '@nuanyang/proto/nuanyang/verification/v1/events';
+import { DeliveryTaskDelivered, DeliveryTaskFailed } from '@nuanyang/proto/nuanyang/volunteer/v1/events';
 import { runService } from '@nuanyang/service-kit';
 import { KeyedAggregateStore } from '@nuanyang/store';
 import { loadMatchingConfig } from './config';
@@ -25,7 +26,7 @@ const FREES_STOCK = new Set([
 runService({
   name: 'matching',
   loadConfig: loadMatchingConfig,
-  streams: ['intake', 'verification', 'inventory', 'matching'],
+  streams: ['intake', 'verification', 'inventory', 'matching', 'volunteer'],
   setup: async ({ config, mongo, bus, log }) => {
     const store = new KeyedAggregateStore<MatchCase>(mongo, {
       name: 'match_case',
@@ -98,6 +99,24 @@ runService({
             const { lot, entry } = StockChanged.decode(m.data);
             if (lot && entry && FREES_STOCK.has(entry.kind) && entry.quantity > 0)
               await matching.onStock([lot.category]);
+          },
+        });
+        await bus.consume({
+          from: 'volunteer',
+          durable: 'matching-delivered',
+          subjects: [SUBJECTS.volunteer.taskDelivered, SUBJECTS.volunteer.taskFailed],
+          handler: async (m) => {
+            if (m.subject === SUBJECTS.volunteer.taskFailed) {
+              // The goods stay committed and the proposal ACCEPTED: an operator decides (README, known limits).
+              const { task, reason } = DeliveryTaskFailed.decode(m.data);
+              log.warn(
+                { proposalId: task?.matchProposalId, taskId: task?.id, reason },
+                'delivery failed; the proposal stays accepted',
+              );
+              return;
+            }
+            const { task, volunteerId } = DeliveryTaskDelivered.decode(m.data);
+            if (task?.matchProposalId) await matching.onDelivered(task.matchProposalId, volunteerId);
           },
         });
       },

@@ -18,6 +18,7 @@ import type { ItemCategory } from '@nuanyang/proto/nuanyang/common/v1/common';
 import {
   HelpRequestCoverageChanged,
   MatchAccepted,
+  MatchFulfilled,
   MatchProposed,
   MatchRejected,
   NeedUnmatched,
@@ -435,6 +436,34 @@ export class Matching {
       { onlyIfProposed: true },
     );
     if (applied) await this.plan(caseId);
+  }
+
+  /**
+   * Volunteer delivered a proposal's goods: the proposal is FULFILLED (MatchFulfilled), and the request's
+   * coverage becomes FULFILLED once every need's accepted quantity is delivered. A redelivery changes
+   * nothing; a proposal that is not ACCEPTED (withdrawn meanwhile) is logged and left as it is.
+   */
+  async onDelivered(proposalIdOfTask: string, volunteerId: string): Promise<void> {
+    const caseId = caseIdOfProposal(proposalIdOfTask);
+    if (!caseId || !(await this.store.load(caseId))) {
+      this.log.warn({ proposalId: proposalIdOfTask }, 'delivery for a proposal matching does not know');
+      return;
+    }
+    try {
+      await this.settle(caseId, proposalIdOfTask, ProposalStatus.PROPOSAL_STATUS_FULFILLED, volunteerId, '', {
+        causedBy: `delivered:${proposalIdOfTask}`,
+        announce: (next, fulfilled) =>
+          event(SUBJECTS.matching.fulfilled, (m) =>
+            MatchFulfilled.encode({ meta: meta(next, m, volunteerId), proposal: fulfilled }).finish(),
+          ),
+      });
+    } catch (err) {
+      if (!(err instanceof FailedPreconditionError)) throw err;
+      this.log.warn(
+        { proposalId: proposalIdOfTask, err },
+        'delivered goods of a proposal that is not accepted',
+      );
+    }
   }
 
   /** An operator picks the lots; ids derive from the idempotency key, so a retry reserves nothing new. */

@@ -144,6 +144,30 @@ describe('a match case', () => {
     );
   });
 
+  it('fulfils only an accepted proposal, once, keeping who decided', () => {
+    let c = propose(base(), draft('p1', 'n1', 40));
+    c = propose(c, draft('p2', 'n2', 5));
+    expect(() => decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'v', '', now)).toThrow(
+      /is PROPOSED/,
+    );
+    c = decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'supplier', 'ok', now)!;
+    c = decide(c, 'p2', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'supplier', 'ok', now)!;
+    const later = new Date(now.getTime() + 3600_000);
+    c = decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'volunteer', '', later)!;
+    expect(c.proposals[0]).toMatchObject({
+      status: ProposalStatus.PROPOSAL_STATUS_FULFILLED,
+      decidedBy: 'supplier',
+      decidedAt: now,
+      fulfilledAt: later,
+      version: 3,
+    });
+    expect(decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'volunteer', '', later)).toBeNull();
+    expect(remaining(c, 'n1')).toBe(0);
+    expect(coverage(c)).toBe(Coverage.COVERAGE_MATCHED);
+    c = decide(c, 'p2', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'volunteer', '', later)!;
+    expect(coverage(c)).toBe(Coverage.COVERAGE_FULFILLED);
+  });
+
   it('marks only open needs unmatched, and reports no change when nothing changes', () => {
     const c = propose(base(), draft('p1', 'n1', 40));
     const reasons = new Map([

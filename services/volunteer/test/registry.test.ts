@@ -84,7 +84,7 @@ describe('volunteer validation', () => {
     ],
     ['loader needs no vehicle', { skills: [Skill.SKILL_LOADER], vehicle: undefined }, []],
     ['no skills', { skills: [] }, ['skills']],
-    ['unknown skill', { skills: [42] }, ['skills[0]']],
+    ['unknown skill', { skills: [42 as Skill] }, ['skills[0]']],
     ['no districts', { districts: [] }, ['districts']],
     ['unknown district', { districts: ['huyi', 'nowhere'] }, ['districts[1]']],
     ['bad phone', { contact: { name: 'x', phone: '123' } }, ['contact.phone']],

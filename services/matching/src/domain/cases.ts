@@ -196,7 +196,10 @@ export function findProposal(c: MatchCase, id: string): MatchProposal {
   return p;
 }
 
-/** Moves a PROPOSED proposal on; the same decision again is a no-op (null), any other move is refused. */
+/**
+ * Moves a PROPOSED proposal on, or an ACCEPTED one to FULFILLED (its goods were delivered); the same move
+ * again is a no-op (null), any other move is refused.
+ */
 export function decide(
   c: MatchCase,
   id: string,
@@ -204,26 +207,25 @@ export function decide(
     | ProposalStatus.PROPOSAL_STATUS_ACCEPTED
     | ProposalStatus.PROPOSAL_STATUS_REJECTED
     | ProposalStatus.PROPOSAL_STATUS_EXPIRED
-    | ProposalStatus.PROPOSAL_STATUS_WITHDRAWN,
+    | ProposalStatus.PROPOSAL_STATUS_WITHDRAWN
+    | ProposalStatus.PROPOSAL_STATUS_FULFILLED,
   by: string,
   reason: string,
   now: Date,
 ): MatchCase | null {
   const p = findProposal(c, id);
   if (p.status === to) return null;
-  if (p.status !== ProposalStatus.PROPOSAL_STATUS_PROPOSED) {
+  const fulfilled = to === ProposalStatus.PROPOSAL_STATUS_FULFILLED;
+  const from = fulfilled ? ProposalStatus.PROPOSAL_STATUS_ACCEPTED : ProposalStatus.PROPOSAL_STATUS_PROPOSED;
+  if (p.status !== from) {
     throw new FailedPreconditionError(
       `proposal ${id} is ${ProposalStatus[p.status].replace('PROPOSAL_STATUS_', '')}`,
     );
   }
-  const decided: MatchProposal = {
-    ...p,
-    version: p.version + 1,
-    status: to,
-    decidedBy: by,
-    decidedAt: now,
-    statusReason: reason,
-  };
+  // Fulfilment keeps who decided and when; it only adds when the goods arrived.
+  const decided: MatchProposal = fulfilled
+    ? { ...p, version: p.version + 1, status: to, fulfilledAt: now }
+    : { ...p, version: p.version + 1, status: to, decidedBy: by, decidedAt: now, statusReason: reason };
   const needs =
     to === ProposalStatus.PROPOSAL_STATUS_REJECTED
       ? c.needs.map((n) =>
