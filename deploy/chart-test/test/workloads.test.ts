@@ -241,7 +241,8 @@ test('production: the flows of the loop, and nothing more', () => {
   const fromIngressController = (service: string) =>
     JSON.stringify(policy(service).spec.ingress).includes('"ingress-nginx"');
   expect(callers('inventory')).toEqual(['gateway', 'matching']);
-  for (const s of ['intake', 'verification', 'matching', 'volunteer', 'reporting'])
+  expect(callers('intake')).toEqual(['gateway', 'volunteer']);
+  for (const s of ['verification', 'matching', 'volunteer', 'reporting'])
     expect(callers(s)).toEqual(['gateway']);
   expect(callers('gateway')).toEqual([]);
   for (const s of ['intake', 'inventory', 'matching', 'gateway']) expect(fromIngressController(s)).toBe(true);
@@ -249,6 +250,8 @@ test('production: the flows of the loop, and nothing more', () => {
   // matching may reach inventory; the collector is reachable when tracing is on.
   expect(JSON.stringify(policy('matching').spec.egress)).toContain('"inventory"');
   expect(JSON.stringify(policy('intake').spec.egress)).not.toContain('"inventory"');
+  // volunteer may reach intake (the requester's contact for a delivery task).
+  expect(JSON.stringify(policy('volunteer').spec.egress)).toContain('"intake"');
   for (const s of ALL_SERVICES) expect(JSON.stringify(policy(s).spec.egress)).toContain('4318');
   // The partners' gRPC ingress routes by gRPC service name to intake, inventory and matching.
   const grpc = named(objects, 'Ingress', 'relief-nuanyang-grpc');
@@ -284,10 +287,12 @@ test('production: KEDA scales the JetStream consumers, HPAs the rest', () => {
       'NUANYANG_VERIFICATION/matching-verified',
       'NUANYANG_INTAKE/matching-cancelled',
       'NUANYANG_INVENTORY/matching-stock',
+      'NUANYANG_VOLUNTEER/matching-delivered',
     ],
+    volunteer: ['NUANYANG_MATCHING/volunteer-accepted', 'NUANYANG_INTAKE/volunteer-cancelled'],
   });
   const hpas = ofKind(objects, 'HorizontalPodAutoscaler').map(component).sort();
-  expect(hpas).toEqual(['gateway', 'inventory', 'reporting', 'volunteer']);
+  expect(hpas).toEqual(['gateway', 'inventory', 'reporting']);
   expect(named(objects, 'ScaledObject', 'relief-nuanyang-intake').spec.maxReplicaCount).toBe(30);
 });
 
