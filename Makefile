@@ -1,9 +1,10 @@
 # Every target installs what it needs first, so each works on a fresh clone.
 #   make install  pnpm (the version package.json pins) into .tools/pnpm, then the workspace's packages
 #   make tools    FerretDB and nats-server into .tools/bin (deploy/local/tools.sh, Go toolchain needed)
-#   make build    generated proto code, then tsc -b
+#   make build    generated proto code, then tsc -b, then the console (type-check, vite build → console/dist)
 #   make start    the whole stack on 127.0.0.1 (deploy/local/start.js); MONGO_URL / NATS_URL use yours instead
 #   make test     the jest suite, with its own FerretDB and NATS on free ports, after make chart-test
+#                 (and Debian's Chromium for the console's browser test: deploy/local/chromium.sh)
 #   make chart-test  the Helm chart (helm lint --strict and template with each values file, every object
 #                 against the Kubernetes API schemas) and the Dockerfile (BuildKit's checks); no cluster, no Docker
 #   make lint     biome and the package reference check
@@ -13,7 +14,7 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := build
-.PHONY: install tools build start test chart-test lint clean distclean
+.PHONY: install tools browser build start test chart-test lint clean distclean
 
 PNPM_VERSION := $(shell node -p "require('./package.json').packageManager.split('@')[1]")
 PNPM := .tools/pnpm/node_modules/.bin/pnpm
@@ -28,14 +29,19 @@ install:
 tools:
 	bash deploy/local/tools.sh
 
+# Chromium for the console's browser test (apt when missing; never a Playwright browser download).
+browser:
+	bash deploy/local/chromium.sh
+
 build: install
 	bash libs/proto/generate.sh
 	$(PNPM) exec tsc -b
+	$(PNPM) --filter @nuanyang/console build
 
 start: build tools
 	node deploy/local/start.js
 
-test: build tools chart-test
+test: build tools browser chart-test
 	$(PNPM) exec jest --ignoreProjects chart-test
 
 # helm comes from make tools; the Dockerfile linter (BuildKit's checks) is built here with Go, cached by Go.
@@ -47,11 +53,11 @@ lint: build
 	$(PNPM) lint
 
 clean:
-	rm -rf libs/*/dist services/*/dist e2e/dist .data/test-*
+	rm -rf libs/*/dist services/*/dist e2e/dist console/dist .data/test-*
 	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -not -path '*/node_modules/*' -delete
 
 distclean: clean
-	rm -rf node_modules libs/*/node_modules services/*/node_modules e2e/node_modules .tools .data
+	rm -rf node_modules libs/*/node_modules services/*/node_modules e2e/node_modules console/node_modules .tools .data
 
 # The matching benchmark (bench/, not part of `make test`): the batch optimiser and the greedy matcher against
 # the exact LP optimum (HiGHS) on seeded instances up to 10,000 needs × 2,000 lots. Prints the table (the

@@ -3,6 +3,7 @@
 // - each workspace package's tsconfig.json `references` are exactly its @nuanyang/* (runtime) dependencies that are
 //   TypeScript projects (have a tsconfig.json);
 // - the root tsconfig.json references every TypeScript package of the workspace, and nothing else;
+// - the STANDALONE packages below are the exception: type-checked on their own, with a `typecheck` script;
 // - every dependency is `workspace:*` (our packages) or `catalog:` with an entry in pnpm-workspace.yaml.
 
 const fs = require('node:fs');
@@ -55,11 +56,22 @@ function packageDirs(globs) {
   return dirs.filter((dir) => fs.existsSync(path.join(dir, 'package.json'))).sort();
 }
 
+/**
+ * Packages with a tsconfig.json that are not part of `tsc -b`: the console is bundled by Vite and only
+ * type-checked (`tsc --noEmit`), which a composite project cannot be. They must not appear in the root
+ * references; their `typecheck` script runs in `make lint` and `make build` instead.
+ */
+const STANDALONE = new Set(['@nuanyang/console']);
+
 const { globs, catalog } = readWorkspace();
 const packages = new Map(); // name -> { dir, manifest, hasTsconfig }
 for (const dir of packageDirs(globs)) {
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-  packages.set(manifest.name, { dir, manifest, hasTsconfig: fs.existsSync(path.join(dir, 'tsconfig.json')) });
+  const tsconfig = fs.existsSync(path.join(dir, 'tsconfig.json'));
+  if (STANDALONE.has(manifest.name) && !manifest.scripts?.typecheck) {
+    problems.push(`${rel(dir)}/package.json: a standalone TypeScript package needs a "typecheck" script`);
+  }
+  packages.set(manifest.name, { dir, manifest, hasTsconfig: tsconfig && !STANDALONE.has(manifest.name) });
 }
 const nameByDir = new Map([...packages].map(([name, p]) => [p.dir, name]));
 
