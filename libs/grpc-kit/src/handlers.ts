@@ -74,7 +74,8 @@ export function createHandlers(log: Logger) {
           .then(() => handler(call.request, contextOf(call as Call), (m) => call.write(m), abort.signal))
           .then(
             () => call.end(),
-            (err) => call.destroy(Object.assign(new Error(), toServiceError(err, log))),
+            // 'error' (not destroy(), which skips the trailers) makes grpc-js end the call with this status.
+            (err) => call.emit('error', Object.assign(new Error(), toServiceError(err, log))),
           );
       };
     },

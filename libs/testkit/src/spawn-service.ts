@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
+import { createHealthClient } from '@nuanyang/grpc-kit';
 import { serviceLogDir, serviceMain, telemetryRegister } from './paths';
 import { freePort } from './ports';
 import { runMarker, terminate, track } from './processes';
@@ -19,11 +18,16 @@ export interface SpawnServiceOptions {
   startTimeoutMs?: number;
   /** Run this script instead of services/<name>/dist/main.js (testkit's own tests). */
   entry?: string;
+  /**
+   * The process serves HTTP (the gateway): it gets HTTP_ADDRESS instead of GRPC_ADDRESS and is ready once
+   * `GET http://<address><httpReadyPath>` answers 200.
+   */
+  httpReadyPath?: string;
 }
 
 export interface ServiceProcess {
   readonly name: string;
-  /** `127.0.0.1:<port>`, for a gRPC client and for other services' `<NAME>_ADDRESS`. */
+  /** `127.0.0.1:<port>`, for a gRPC client and for other services' `<NAME>_ADDRESS` (or an HTTP client). */
   readonly address: string;
   /** The database it was given (MONGO_DATABASE). */
   readonly database: string;
@@ -39,28 +43,15 @@ export interface ServiceProcess {
 const MAX_LOG_CHARS = 4_000_000;
 let sequence = 0;
 
-interface HealthClient extends grpc.Client {
-  Check(
-    request: { service: string },
-    options: grpc.CallOptions,
-    callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
-  ): grpc.ClientUnaryCall;
-}
-
-const HealthClientConstructor = grpc.makeClientConstructor(
-  healthService as unknown as grpc.ServiceDefinition,
-  'grpc.health.v1.Health',
-) as unknown as new (
-  address: string,
-  credentials: grpc.ChannelCredentials,
-) => HealthClient;
-
-function checkHealth(client: HealthClient): Promise<string> {
-  return new Promise((resolve) => {
-    client.Check({ service: '' }, { deadline: Date.now() + 1000 }, (error, response) => {
-      resolve(error ? `error: ${error.details || error.message}` : (response?.status ?? 'UNKNOWN'));
-    });
-  });
+/** The status code of a GET, or the error that prevented it. */
+async function checkHttp(url: string): Promise<string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status === 200 ? 'SERVING' : `HTTP ${res.status}`;
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
+  }
 }
 
 function currentTestPath(): string | undefined {
@@ -93,7 +84,8 @@ export async function spawnService(
     throw new Error(`spawnService(${name}): ${telemetryRegister} is missing; build first (tsc -b)`);
   }
   const servers = env.MONGO_URL && env.NATS_URL ? undefined : testServers();
-  const address = env.GRPC_ADDRESS ?? `127.0.0.1:${await freePort()}`;
+  const addressVariable = options.httpReadyPath ? 'HTTP_ADDRESS' : 'GRPC_ADDRESS';
+  const address = env[addressVariable] ?? `127.0.0.1:${await freePort()}`;
   const database = env.MONGO_DATABASE ?? databaseName(name);
   const dataDir = process.env[TEST_ENV.dataDir];
 
@@ -107,7 +99,7 @@ export async function spawnService(
     : { OTEL_TRACES_EXPORTER: 'none' };
   const merged: ServiceEnv = {
     ...process.env,
-    GRPC_ADDRESS: address,
+    [addressVariable]: address,
     MONGO_URL: servers?.mongoUrl,
     NATS_URL: servers?.natsUrl,
     MONGO_DATABASE: database,
@@ -180,9 +172,12 @@ export async function spawnService(
     logs: () => output,
   };
 
-  // Wait for SERVING, or the process to die, or the time to run out.
+  // Wait for SERVING (or HTTP 200), or the process to die, or the time to run out.
   const timeoutMs = options.startTimeoutMs ?? 30_000;
-  const client = new HealthClientConstructor(address, grpc.credentials.createInsecure());
+  const client = createHealthClient(address);
+  const probe = options.httpReadyPath
+    ? () => checkHttp(`http://${address}${options.httpReadyPath}`)
+    : () => client.check();
   const deadline = Date.now() + timeoutMs;
   let died = false;
   void exited.then(() => {
@@ -191,7 +186,7 @@ export async function spawnService(
   let last = 'not checked';
   try {
     while (!died && Date.now() < deadline) {
-      last = await checkHealth(client);
+      last = await probe();
       if (last === 'SERVING') return handle;
       await new Promise((r) => setTimeout(r, 100));
     }
