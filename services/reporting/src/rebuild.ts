@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   const mongo = await connectMongo(config.MONGO_URL, config.MONGO_DATABASE, log);
   const dropped = await mongo.dropCollection(factsCollectionName(generation)).catch(() => false);
   await mongo.close();
+  log.info({ generation, factsDropped: dropped }, 'facts dropped');
 
   const bus = await Bus.connect(config.NATS_URL, 'reporting-rebuild', log);
   const deleted: string[] = [];

@@ -206,7 +206,7 @@ export function derive(facts: Iterable<Fact>): Derived {
   const taskOutcome = new Map<string, Fact>();
   const timedOut = new Map<string, Of<'timedOut'>>();
   const taskAccepted: Of<'taskAccepted'>[] = [];
-  const taskCategories = new Map<string, ItemCategory[]>();
+  const deliveryTasks = new Map<string, Of<'taskAccepted'>>();
   const hours: Of<'hours'>[] = [];
   const affiliation = new Map<string, Of<'hours'>>();
   const orgNames = new Map<string, Of<'organisation'>>();
@@ -271,7 +271,7 @@ export function derive(facts: Iterable<Fact>): Derived {
         break;
       case 'taskAccepted':
         taskAccepted.push(f);
-        taskCategories.set(f.taskId, f.categories);
+        keepEarliest(deliveryTasks, f.taskId, f);
         break;
       case 'hours':
         hours.push(f);
@@ -435,10 +435,12 @@ export function derive(facts: Iterable<Fact>): Derived {
     );
   }
   for (const h of hours) {
+    const task = deliveryTasks.get(h.taskId);
     rows.push(
       row('hours', h.at, {
-        district: h.district,
-        categories: taskCategories.get(h.taskId) ?? [],
+        district: h.district || task?.district || '',
+        community: task && task.district === h.district ? task.community : '',
+        categories: task?.categories ?? [],
         org: h.org,
         orgs: uniq([h.org]),
         volunteerId: h.volunteerId,
