@@ -290,9 +290,15 @@ test('production: KEDA scales the JetStream consumers, HPAs the rest', () => {
       'NUANYANG_VOLUNTEER/matching-delivered',
     ],
     volunteer: ['NUANYANG_MATCHING/volunteer-accepted', 'NUANYANG_INTAKE/volunteer-cancelled'],
+    reporting: [
+      'NUANYANG_INTAKE/reporting-g1-intake',
+      'NUANYANG_VERIFICATION/reporting-g1-verification',
+      'NUANYANG_MATCHING/reporting-g1-matching',
+      'NUANYANG_VOLUNTEER/reporting-g1-volunteer',
+    ],
   });
   const hpas = ofKind(objects, 'HorizontalPodAutoscaler').map(component).sort();
-  expect(hpas).toEqual(['gateway', 'inventory', 'reporting']);
+  expect(hpas).toEqual(['gateway', 'inventory']);
   expect(named(objects, 'ScaledObject', 'relief-nuanyang-intake').spec.maxReplicaCount).toBe(30);
 });
 
