@@ -1,2 +1,10 @@
 export * from './plan';
-export { type Endpoints, type RunOptions, type RunResult, runScenario } from './run';
+export {
+  type Endpoints,
+  type RunOptions,
+  type RunResult,
+  runScenario,
+  STAGES,
+  type Stage,
+  volunteerUserId,
+} from './run';

@@ -37,7 +37,15 @@ export interface PlannedRequest {
   duplicateOf?: string;
   /** What happens to each delivery task of this request. */
   delivery: DeliveryFate;
+  /** Left in progress (demo data): the first step of its path that the run does not take. */
+  stopBefore?: StopBefore;
 }
+
+/**
+ * Where a request left in progress waits: for a verifier's call, for the supplier to accept its proposals,
+ * or for a volunteer to take the delivery task offered to them.
+ */
+export type StopBefore = 'verification' | 'acceptance' | 'delivery';
 
 export interface PlannedOffer {
   donor: number;
@@ -263,11 +271,59 @@ const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 const isStocked = (n: PlannedNeed) => STOCKED.some((s) => s.category === n.category);
 
-/** The figures that follow from the plan, by the definitions in reporting.proto. */
+/** The steps a request's path takes after it is submitted: verification, then (if matched) the rest. */
+export function stepsOf(r: PlannedRequest): StopBefore[] {
+  return r.verification === 'verified' && r.needs.some(isStocked)
+    ? ['verification', 'acceptance', 'delivery']
+    : ['verification'];
+}
+
+/**
+ * The scenario with about `fraction` of its requests left in progress, for demo data with work in every
+ * stage. Which requests, and where each stops, follows from its key alone (so a second run with the same
+ * fraction leaves the same ones); the stop is spread evenly over the steps its path has. The figures are
+ * those the platform shows once such a run has finished.
+ */
+export function leaveInProgress(scenario: Scenario, fraction: number): Scenario {
+  if (!(fraction >= 0 && fraction <= 1)) throw new Error(`fraction must be within 0 and 1, got ${fraction}`);
+  const requests = scenario.requests.map((r): PlannedRequest => {
+    const { stopBefore: _, ...rest } = r;
+    const u = unitHash(r.key);
+    if (u >= fraction) return rest;
+    const steps = stepsOf(r);
+    return { ...rest, stopBefore: steps[Math.floor((u / fraction) * steps.length)]! };
+  });
+  return { ...scenario, requests, truth: truthOf(requests) };
+}
+
+/** FNV-1a of the text, mapped to [0, 1). */
+function unitHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  // One more mixing round: keys differ only in their last characters.
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39) >>> 0;
+  return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32;
+}
+
+/** Whether the run takes this step of the request's path (it stops before `stopBefore`, if set). */
+export function takesStep(r: PlannedRequest, step: StopBefore): boolean {
+  if (!r.stopBefore) return true;
+  const order: StopBefore[] = ['verification', 'acceptance', 'delivery'];
+  return order.indexOf(step) < order.indexOf(r.stopBefore);
+}
+
+/**
+ * The figures that follow from the plan, by the definitions in reporting.proto. Requests left in progress
+ * count for the stages they reached: a delivery task exists once its proposal is accepted, even while it
+ * waits for a volunteer.
+ */
 export function truthOf(requests: PlannedRequest[]): ScenarioTruth {
-  const verified = requests.filter((r) => r.verification === 'verified');
-  const matched = verified.filter((r) => r.needs.some(isStocked));
-  const delivering = matched.filter((r) => r.delivery !== 'failed');
+  const called = requests.filter((r) => takesStep(r, 'verification'));
+  const verified = called.filter((r) => r.verification === 'verified');
+  const matched = verified.filter((r) => r.needs.some(isStocked) && takesStep(r, 'acceptance'));
+  const ended = matched.filter((r) => takesStep(r, 'delivery'));
+  const delivering = ended.filter((r) => r.delivery !== 'failed');
   const fulfilled = delivering.filter((r) => r.needs.every(isStocked));
   const supplies = STOCKED.map((s) => {
     const delivered = delivering.flatMap((r) => r.needs).filter((n) => n.category === s.category);
@@ -281,7 +337,7 @@ export function truthOf(requests: PlannedRequest[]): ScenarioTruth {
     };
   }).filter((c) => c.deliveries > 0);
   const tasksOf = (rs: PlannedRequest[]) => rs.reduce((sum, r) => sum + r.needs.filter(isStocked).length, 0);
-  const count = (fate: VerificationFate) => requests.filter((r) => r.verification === fate).length;
+  const count = (fate: VerificationFate) => called.filter((r) => r.verification === fate).length;
   return {
     collected: requests.length,
     verified: verified.length,
@@ -301,7 +357,7 @@ export function truthOf(requests: PlannedRequest[]): ScenarioTruth {
     communitiesReached: new Set(delivering.map((r) => `${r.district}/${r.community}`)).size,
     deliveryTasks: tasksOf(matched),
     deliveriesCompleted: tasksOf(delivering),
-    deliveriesFailed: tasksOf(matched.filter((r) => r.delivery === 'failed')),
-    declines: tasksOf(matched.filter((r) => r.delivery === 'declined-then-delivered')),
+    deliveriesFailed: tasksOf(ended.filter((r) => r.delivery === 'failed')),
+    declines: tasksOf(ended.filter((r) => r.delivery === 'declined-then-delivered')),
   };
 }

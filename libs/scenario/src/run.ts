@@ -1,3 +1,4 @@
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { issueToken, type Role } from '@nuanyang/auth';
 import { createClient, type PromiseClient } from '@nuanyang/grpc-kit';
 import { Channel, IntakeServiceClient } from '@nuanyang/proto/nuanyang/intake/v1/intake';
@@ -7,8 +8,10 @@ import {
   type RecordOutcomeRequest,
   TaskStatus,
   VerificationServiceClient,
+  type VerificationTask,
 } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import {
+  type DeliveryTask,
   DeliveryTaskStatus,
   OrganisationType,
   Skill,
@@ -16,7 +19,7 @@ import {
   VolunteerServiceClient,
 } from '@nuanyang/proto/nuanyang/volunteer/v1/volunteer';
 import pLimit from 'p-limit';
-import type { PlannedRequest, Scenario } from './plan';
+import { leaveInProgress, type PlannedRequest, type Scenario, type ScenarioTruth, takesStep } from './plan';
 
 export interface Endpoints {
   intake: string;
@@ -35,9 +38,27 @@ export interface RunOptions {
   stageTimeoutMs?: number;
   /** Verification's MAX_CALL_ATTEMPTS: unanswered calls before a request is unreachable; default 3. */
   callAttempts?: number;
-  /** Called as each stage progresses (for a progress bar). */
-  onProgress?: (stage: string, done: number, total: number) => void;
+  /** Called as each stage starts (done 0) and progresses (for a progress bar). */
+  onProgress?: (stage: Stage, done: number, total: number) => void;
+  /**
+   * Fraction (0 to 1) of the requests whose later steps the run does not take, chosen by request key
+   * (`leaveInProgress` in plan.ts): demo data with requests waiting for verification, proposals waiting for
+   * the supplier and delivery tasks offered to volunteers. Default 0: every request runs to its planned end.
+   */
+  leaveInProgress?: number;
 }
+
+/** The stages of a run, in order; `onProgress` names them. */
+export const STAGES = [
+  'organisations',
+  'volunteers',
+  'offers',
+  'requests',
+  'verification',
+  'matches accepted',
+  'deliveries',
+] as const;
+export type Stage = (typeof STAGES)[number];
 
 export interface RunResult {
   /** Help request id by planned request key. */
@@ -46,17 +67,32 @@ export interface RunResult {
   organisationIds: Map<string, string>;
   /** Volunteer ids of those who accepted at least one task. */
   activeVolunteers: Set<string>;
+  /** Volunteer id by planned volunteer key. */
+  volunteerIds: Map<string, string>;
+  /** The figures the platform shows once the run's events are processed (requests left in progress count). */
+  truth: ScenarioTruth;
   /** Tokens the run used, for follow-up calls. */
   tokens: { operator: string };
 }
 
-/** Runs the scenario through the real services' gRPC APIs, stage by stage, as the people in it would. */
+/** The user id (JWT subject) a planned volunteer is registered under, and acts as. */
+export function volunteerUserId(scenario: Scenario, volunteerKey: string): string {
+  return `scenario-${scenario.seed}-${volunteerKey}`;
+}
+
+/**
+ * Runs the scenario through the real services' gRPC APIs, stage by stage, as the people in it would.
+ * Running it again is safe and changes nothing that is done: every write carries an idempotency key, and
+ * steps already taken (a task completed, a proposal accepted, a delivery ended) are skipped; a run that was
+ * interrupted continues where it stopped.
+ */
 export async function runScenario(
   scenario: Scenario,
   endpoints: Endpoints,
   options: RunOptions,
 ): Promise<RunResult> {
-  const run = new Run(scenario, endpoints, options);
+  const fraction = options.leaveInProgress ?? 0;
+  const run = new Run(fraction > 0 ? leaveInProgress(scenario, fraction) : scenario, endpoints, options);
   try {
     return await run.all();
   } finally {
@@ -77,6 +113,7 @@ class Run {
   private readonly requestKeys = new Map<string, PlannedRequest>();
   /** Volunteer id → user id (the JWT subject they act as). */
   private readonly volunteerUsers = new Map<string, string>();
+  private readonly volunteerIds = new Map<string, string>();
   private readonly pool: ReturnType<typeof pLimit>;
 
   constructor(
@@ -112,6 +149,8 @@ class Run {
       requestIds: this.requestIds,
       organisationIds: this.organisationIds,
       activeVolunteers,
+      volunteerIds: this.volunteerIds,
+      truth: this.scenario.truth,
       tokens: { operator: this.operator },
     };
   }
@@ -126,7 +165,7 @@ class Run {
     return id;
   }
 
-  private progress(stage: string, done: number, total: number): void {
+  private progress(stage: Stage, done: number, total: number): void {
     this.options.onProgress?.(stage, done, total);
   }
 
@@ -143,6 +182,7 @@ class Run {
       ]),
       [volunteerTeam, OrganisationType.ORGANISATION_TYPE_VOLUNTEER_TEAM],
     ];
+    this.progress('organisations', 0, all.length);
     for (const [i, [name, type]] of all.entries()) {
       const { organisation } = await this.volunteer.registerOrganisation(
         {
@@ -173,58 +213,102 @@ class Run {
   private async volunteers(): Promise<void> {
     const team = this.org(this.scenario.volunteerTeam);
     const now = Date.now();
+    const total = this.scenario.volunteers.length;
     let done = 0;
+    let registered: Promise<Map<string, string>> | undefined;
+    this.progress('volunteers', 0, total);
     await this.each(this.scenario.volunteers, async (v, i) => {
-      const userId = `${this.prefix}-${v.key}`;
-      const { volunteer } = await this.volunteer.registerVolunteer(
-        {
-          idempotencyKey: `${this.prefix}-volunteer-${v.key}`,
-          userId,
-          contact: { name: v.name, phone: `1370000${String(1000 + i).slice(-4)}` },
-          affiliationOrganisationId: team,
-          skills: [Skill.SKILL_DRIVER, Skill.SKILL_LOADER],
-          vehicle: { type: VehicleType.VEHICLE_TYPE_VAN, capacityKg: 1500, hasTravelPass: true },
-          districts: v.districts,
-          availability: [{ start: new Date(now - 3600_000), end: new Date(now + 3 * 86400_000) }],
-        },
-        { token: this.operator },
-      );
-      this.volunteerUsers.set(volunteer!.id, userId);
-      this.progress('volunteers', ++done, this.scenario.volunteers.length);
+      const userId = volunteerUserId(this.scenario, v.key);
+      const id = await this.volunteer
+        .registerVolunteer(
+          {
+            idempotencyKey: `${this.prefix}-volunteer-${v.key}`,
+            userId,
+            contact: { name: v.name, phone: `1370000${String(1000 + i).slice(-4)}` },
+            affiliationOrganisationId: team,
+            skills: [Skill.SKILL_DRIVER, Skill.SKILL_LOADER],
+            vehicle: { type: VehicleType.VEHICLE_TYPE_VAN, capacityKg: 1500, hasTravelPass: true },
+            districts: v.districts,
+            // A month, so that demo data loaded today still has volunteers to offer tasks to next week.
+            availability: [{ start: new Date(now - 3600_000), end: new Date(now + 30 * 86400_000) }],
+          },
+          { token: this.operator },
+        )
+        .then(
+          ({ volunteer }) => volunteer!.id,
+          async (err: unknown) => {
+            // Registered by an earlier run (whose availability window was another): look the id up.
+            if (!isStatus(err, GrpcStatus.ALREADY_EXISTS)) throw err;
+            registered ??= this.registeredVolunteers(team);
+            const existing = (await registered).get(userId);
+            if (!existing) throw err;
+            return existing;
+          },
+        );
+      this.volunteerUsers.set(id, userId);
+      this.volunteerIds.set(v.key, id);
+      this.progress('volunteers', ++done, total);
     });
   }
 
+  /** User id → volunteer id of the team's registered volunteers. */
+  private async registeredVolunteers(team: string): Promise<Map<string, string>> {
+    const volunteers = await this.listAll(async (pageToken) => {
+      const res = await this.volunteer.listVolunteers(
+        {
+          page: { pageSize: 200, pageToken },
+          skill: Skill.SKILL_UNSPECIFIED,
+          district: '',
+          affiliationOrganisationId: team,
+          availableOnly: false,
+          availableAt: undefined,
+        },
+        { token: this.operator },
+      );
+      return [res.volunteers, res.page?.nextPageToken];
+    });
+    return new Map(volunteers.map((v) => [v.userId, v.id]));
+  }
+
   private async offers(): Promise<void> {
+    const total = this.scenario.offers.length;
+    this.progress('offers', 0, total);
     for (const [i, o] of this.scenario.offers.entries()) {
       const donor = this.org(this.scenario.donors[o.donor]!);
-      await this.inventory.registerOffer(
-        {
-          idempotencyKey: `${this.prefix}-offer-${i}`,
-          donorOrganisationId: donor,
-          lines: [
-            {
-              category: o.category,
-              itemName: o.itemName,
-              quantity: { amount: o.amount, unit: o.unit },
-              unitValue: { currencyCode: 'CNY', minorUnits: o.unitValue },
-              expiresAt: new Date(Date.now() + 180 * 86400_000),
-              note: '',
-            },
-          ],
-          pickupLocation: { district: o.district, community: '东大街', address: `${i + 1}号仓库` },
-          warehouseId: '',
-          pickupContact: { name: '仓库值班', phone: '13900001111' },
-          note: '',
-        },
-        { token: this.token(`${donor}-staff`, donor, 'supplier') },
-      );
-      this.progress('offers', i + 1, this.scenario.offers.length);
+      await this.inventory
+        .registerOffer(
+          {
+            idempotencyKey: `${this.prefix}-offer-${i}`,
+            donorOrganisationId: donor,
+            lines: [
+              {
+                category: o.category,
+                itemName: o.itemName,
+                quantity: { amount: o.amount, unit: o.unit },
+                unitValue: { currencyCode: 'CNY', minorUnits: o.unitValue },
+                expiresAt: new Date(Date.now() + 180 * 86400_000),
+                note: '',
+              },
+            ],
+            pickupLocation: { district: o.district, community: '东大街', address: `${i + 1}号仓库` },
+            warehouseId: '',
+            pickupContact: { name: '仓库值班', phone: '13900001111' },
+            note: '',
+          },
+          { token: this.token(`${donor}-staff`, donor, 'supplier') },
+        )
+        .catch((err: unknown) => {
+          // The key is this run's own: an earlier run registered the offer (with another expiry date).
+          if (!isStatus(err, GrpcStatus.ALREADY_EXISTS)) throw err;
+        });
+      this.progress('offers', i + 1, total);
     }
   }
 
   private async submit(): Promise<void> {
     const { requests, partners } = this.scenario;
     let done = 0;
+    this.progress('requests', 0, requests.length);
     await this.each(requests, async (r, i) => {
       const partner = this.org(partners[r.partner]!);
       const { helpRequest } = await this.intake.createHelpRequest(
@@ -258,83 +342,116 @@ class Run {
     });
   }
 
-  /** Verifiers claim each request's call-back task and record what the call found. */
+  /**
+   * Verifiers claim each request's call-back task and record what the call found. Tasks already completed
+   * (by an earlier run) are left alone; unanswered calls already recorded are not made again.
+   */
   private async verify(): Promise<void> {
+    const toVerify = this.scenario.requests.filter((r) => takesStep(r, 'verification'));
+    this.progress('verification', 0, toVerify.length);
     const tasks = await this.waitFor('verification tasks opened', async () => {
-      const found = new Map<string, string>();
-      let pageToken = '';
-      do {
+      const found = new Map<string, VerificationTask>();
+      const all = await this.listAll(async (pageToken) => {
         const res = await this.verification.listTasks(
-          { page: { pageSize: 500, pageToken }, statuses: [], overdueOnly: false },
+          {
+            page: { pageSize: 200, pageToken },
+            statuses: [
+              TaskStatus.TASK_STATUS_OPEN,
+              TaskStatus.TASK_STATUS_CLAIMED,
+              TaskStatus.TASK_STATUS_COMPLETED,
+            ],
+            overdueOnly: false,
+          },
           { token: this.operator },
         );
-        for (const t of res.tasks)
-          if (this.requestKeys.has(t.helpRequestId)) found.set(t.helpRequestId, t.id);
-        pageToken = res.page?.nextPageToken ?? '';
-      } while (pageToken);
+        return [res.tasks, res.page?.nextPageToken];
+      });
+      for (const t of all) if (this.requestKeys.has(t.helpRequestId)) found.set(t.helpRequestId, t);
       return found.size === this.requestIds.size ? found : undefined;
     });
     const attempts = this.options.callAttempts ?? 3;
     let done = 0;
-    await this.each(this.scenario.requests, async (r, i) => {
-      const taskId = tasks.get(this.requestIds.get(r.key)!)!;
-      const verifier = this.token(`verifier-${i % 5}`, 'coordination-centre', 'verifier');
-      const record = async (n: number, outcome: RecordOutcomeRequest['outcome']) => {
-        await this.verification.claimTask({ taskId }, { token: verifier });
-        return this.verification.recordOutcome(
-          { taskId, idempotencyKey: `${this.prefix}-${r.key}-call-${n}`, outcome },
-          { token: verifier },
-        );
-      };
-      switch (r.verification) {
-        case 'verified':
-          await record(1, { $case: 'verified', value: { correctedNeeds: [], note: '电话核实属实' } });
-          break;
-        case 'rejected':
-          await record(1, { $case: 'rejected', value: { reason: '非困难家庭，已有物资' } });
-          break;
-        case 'duplicate':
-          await record(1, {
-            $case: 'duplicate',
-            value: {
-              duplicateOfHelpRequestId: this.requestIds.get(r.duplicateOf!)!,
-              note: '同一家庭重复求助',
-            },
-          });
-          break;
-        case 'unreachable':
-          for (let n = 1; n <= attempts; n++) {
-            const { task } = await record(n, { $case: 'noAnswer', value: { note: '无人接听' } });
-            if (task?.status === TaskStatus.TASK_STATUS_COMPLETED) break;
-          }
-          break;
-      }
-      this.progress('verification', ++done, this.scenario.requests.length);
+    await this.each(toVerify, async (r) => {
+      const task = tasks.get(this.requestIds.get(r.key)!)!;
+      if (task.status !== TaskStatus.TASK_STATUS_COMPLETED) await this.call(r, task, attempts);
+      this.progress('verification', ++done, toVerify.length);
     });
   }
 
-  /** Each donor accepts every proposal made to it, until as many as the plan expects are accepted. */
+  private async call(r: PlannedRequest, task: VerificationTask, attempts: number): Promise<void> {
+    const i = this.scenario.requests.indexOf(r);
+    const verifier = this.token(`verifier-${i % 5}`, 'coordination-centre', 'verifier');
+    const record = async (n: number, outcome: RecordOutcomeRequest['outcome']) => {
+      await this.verification.claimTask({ taskId: task.id }, { token: verifier });
+      return this.verification.recordOutcome(
+        { taskId: task.id, idempotencyKey: `${this.prefix}-${r.key}-call-${n}`, outcome },
+        { token: verifier },
+      );
+    };
+    switch (r.verification) {
+      case 'verified':
+        await record(1, { $case: 'verified', value: { correctedNeeds: [], note: '电话核实属实' } });
+        break;
+      case 'rejected':
+        await record(1, { $case: 'rejected', value: { reason: '非困难家庭，已有物资' } });
+        break;
+      case 'duplicate':
+        await record(1, {
+          $case: 'duplicate',
+          value: { duplicateOfHelpRequestId: this.requestIds.get(r.duplicateOf!)!, note: '同一家庭重复求助' },
+        });
+        break;
+      case 'unreachable':
+        for (let n = task.attempts.length + 1; n <= attempts; n++) {
+          const { task: after } = await record(n, { $case: 'noAnswer', value: { note: '无人接听' } });
+          if (after?.status === TaskStatus.TASK_STATUS_COMPLETED) break;
+        }
+        break;
+    }
+  }
+
+  /**
+   * Each donor accepts the proposals made to it for requests whose path goes on, until as many are accepted
+   * as the plan expects (counting those an earlier run accepted, which may be fulfilled by now).
+   */
   private async accept(): Promise<void> {
     const expected = this.scenario.truth.deliveryTasks;
-    const accepted = new Set<string>();
+    this.progress('matches accepted', 0, expected);
     await this.waitFor(`${expected} proposals accepted`, async () => {
+      const accepted = new Set<string>();
       for (const name of this.scenario.donors) {
         const donor = this.org(name);
         const token = this.token(`${donor}-staff`, donor, 'supplier');
-        const { proposals } = await this.matching.listProposals(
-          {
-            page: { pageSize: 500, pageToken: '' },
-            statuses: [ProposalStatus.PROPOSAL_STATUS_PROPOSED],
-            supplierOrganisationId: donor,
-            helpRequestId: '',
-          },
-          { token },
-        );
-        await this.each(proposals, async (p) => {
-          await this.matching.acceptProposal({ id: p.id, note: '已备货' }, { token });
-          accepted.add(p.id);
-          this.progress('matches accepted', accepted.size, expected);
+        const proposals = await this.listAll(async (pageToken) => {
+          const res = await this.matching.listProposals(
+            {
+              page: { pageSize: 200, pageToken },
+              statuses: [
+                ProposalStatus.PROPOSAL_STATUS_PROPOSED,
+                ProposalStatus.PROPOSAL_STATUS_ACCEPTED,
+                ProposalStatus.PROPOSAL_STATUS_FULFILLED,
+              ],
+              supplierOrganisationId: donor,
+              helpRequestId: '',
+            },
+            { token },
+          );
+          return [res.proposals, res.page?.nextPageToken];
         });
+        const ours = proposals.filter((p) => {
+          const plan = this.requestKeys.get(p.helpRequestId);
+          return plan !== undefined && takesStep(plan, 'acceptance');
+        });
+        for (const p of ours) if (p.status !== ProposalStatus.PROPOSAL_STATUS_PROPOSED) accepted.add(p.id);
+        this.progress('matches accepted', Math.min(accepted.size, expected), expected);
+        await this.each(
+          ours.filter((p) => p.status === ProposalStatus.PROPOSAL_STATUS_PROPOSED),
+          async (p) => {
+            await this.matching.acceptProposal({ id: p.id, note: '已备货' }, { token });
+            accepted.add(p.id);
+            this.progress('matches accepted', Math.min(accepted.size, expected), expected);
+          },
+        );
       }
       return accepted.size >= expected ? true : undefined;
     });
@@ -342,51 +459,91 @@ class Run {
 
   /**
    * Volunteers answer the offers the volunteer service makes: some decline first, the rest take the task,
-   * pick the goods up and deliver them (or fail, as planned). Resolves with who took tasks.
+   * pick the goods up and deliver them (or fail, as planned). Tasks an earlier run took are carried on from
+   * where they are; ended ones are left alone. Resolves with who took tasks.
    */
   private async deliver(): Promise<Set<string>> {
-    const expected = this.scenario.truth.deliveryTasks;
+    const { deliveriesCompleted, deliveriesFailed } = this.scenario.truth;
+    const expected = deliveriesCompleted + deliveriesFailed;
     const ended = new Set<string>();
     const active = new Set<string>();
+    this.progress('deliveries', 0, expected);
     await this.waitFor(`${expected} deliveries ended`, async () => {
-      const { tasks } = await this.volunteer.listDeliveryTasks(
-        {
-          page: { pageSize: 500, pageToken: '' },
-          statuses: [DeliveryTaskStatus.DELIVERY_TASK_STATUS_OFFERED],
-          volunteerId: '',
-          district: '',
-          helpRequestId: '',
-        },
-        { token: this.operator },
-      );
+      const tasks = await this.listAll(async (pageToken) => {
+        const res = await this.volunteer.listDeliveryTasks(
+          {
+            page: { pageSize: 200, pageToken },
+            statuses: [
+              DeliveryTaskStatus.DELIVERY_TASK_STATUS_OFFERED,
+              DeliveryTaskStatus.DELIVERY_TASK_STATUS_ACCEPTED,
+              DeliveryTaskStatus.DELIVERY_TASK_STATUS_PICKED_UP,
+              DeliveryTaskStatus.DELIVERY_TASK_STATUS_DELIVERED,
+              DeliveryTaskStatus.DELIVERY_TASK_STATUS_FAILED,
+            ],
+            volunteerId: '',
+            district: '',
+            helpRequestId: '',
+          },
+          { token: this.operator },
+        );
+        return [res.tasks, res.page?.nextPageToken];
+      });
       await this.each(tasks, async (task) => {
         const plan = this.requestKeys.get(task.helpRequestId);
-        const userId = this.volunteerUsers.get(task.offeredToVolunteerId);
-        if (!plan || !userId || ended.has(task.id)) return;
-        const token = this.token(userId, this.org(this.scenario.volunteerTeam), 'volunteer');
-        if (plan.delivery === 'declined-then-delivered' && task.declinedVolunteerIds.length === 0) {
-          await this.volunteer.declineTask({ taskId: task.id, reason: '车辆临时故障' }, { token });
-          return;
-        }
-        await this.volunteer.acceptTask({ taskId: task.id }, { token });
-        active.add(task.offeredToVolunteerId);
-        const update = (step: string, u: Parameters<typeof this.volunteer.updateTaskStatus>[0]['update']) =>
-          this.volunteer.updateTaskStatus(
-            { taskId: task.id, idempotencyKey: `${this.prefix}-${task.id}-${step}`, update: u },
-            { token },
-          );
-        await update('pickup', { $case: 'pickedUp', value: { note: '已取货' } });
-        if (plan.delivery === 'failed') {
-          await update('end', { $case: 'failed', value: { reason: '小区封控，无法进入' } });
-        } else {
-          await update('end', { $case: 'delivered', value: { proofNote: '已交给社区网格员，拍照留存' } });
-        }
+        if (!plan || !takesStep(plan, 'delivery') || ended.has(task.id)) return;
+        const final =
+          task.status === DeliveryTaskStatus.DELIVERY_TASK_STATUS_DELIVERED ||
+          task.status === DeliveryTaskStatus.DELIVERY_TASK_STATUS_FAILED;
+        if (!final && !(await this.carryOut(task, plan))) return;
+        if (task.assignedVolunteerId) active.add(task.assignedVolunteerId);
         ended.add(task.id);
-        this.progress('deliveries', ended.size, expected);
+        this.progress('deliveries', Math.min(ended.size, expected), expected);
       });
       return ended.size >= expected ? true : undefined;
     });
     return active;
+  }
+
+  /** Takes one delivery task on from its status to its planned end; false when it was declined instead. */
+  private async carryOut(task: DeliveryTask, plan: PlannedRequest): Promise<boolean> {
+    const offered = task.status === DeliveryTaskStatus.DELIVERY_TASK_STATUS_OFFERED;
+    const volunteerId = offered ? task.offeredToVolunteerId : task.assignedVolunteerId;
+    const userId = this.volunteerUsers.get(volunteerId);
+    if (!userId) return false;
+    const token = this.token(userId, this.org(this.scenario.volunteerTeam), 'volunteer');
+    if (offered) {
+      if (plan.delivery === 'declined-then-delivered' && task.declinedVolunteerIds.length === 0) {
+        await this.volunteer.declineTask({ taskId: task.id, reason: '车辆临时故障' }, { token });
+        return false;
+      }
+      await this.volunteer.acceptTask({ taskId: task.id }, { token });
+    }
+    task.assignedVolunteerId = volunteerId;
+    const update = (step: string, u: Parameters<typeof this.volunteer.updateTaskStatus>[0]['update']) =>
+      this.volunteer.updateTaskStatus(
+        { taskId: task.id, idempotencyKey: `${this.prefix}-${task.id}-${step}`, update: u },
+        { token },
+      );
+    if (task.status !== DeliveryTaskStatus.DELIVERY_TASK_STATUS_PICKED_UP)
+      await update('pickup', { $case: 'pickedUp', value: { note: '已取货' } });
+    if (plan.delivery === 'failed') {
+      await update('end', { $case: 'failed', value: { reason: '小区封控，无法进入' } });
+    } else {
+      await update('end', { $case: 'delivered', value: { proofNote: '已交给社区网格员，拍照留存' } });
+    }
+    return true;
+  }
+
+  /** Every item of a paged list. */
+  private async listAll<T>(page: (pageToken: string) => Promise<[T[], string | undefined]>): Promise<T[]> {
+    const all: T[] = [];
+    let pageToken = '';
+    do {
+      const [items, next] = await page(pageToken);
+      all.push(...items);
+      pageToken = next ?? '';
+    } while (pageToken);
+    return all;
   }
 
   /** Runs `fn` over the items with at most `concurrency` calls in flight; rejects on the first failure. */
@@ -404,4 +561,8 @@ class Run {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+}
+
+function isStatus(err: unknown, code: GrpcStatus): boolean {
+  return typeof err === 'object' && err !== null && (err as ServiceError).code === code;
 }

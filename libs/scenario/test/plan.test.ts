@@ -1,25 +1,6 @@
-import { ItemCategory, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
-import { type PlannedRequest, planScenario, truthOf } from '../src';
-
-const food = { category: ItemCategory.ITEM_CATEGORY_INSTANT_FOOD, itemName: '方便面', unit: 'box' };
-const rice = { category: ItemCategory.ITEM_CATEGORY_STAPLE_FOOD, itemName: '大米', unit: 'bag' };
-const insulin = { category: ItemCategory.ITEM_CATEGORY_MEDICINE, itemName: '胰岛素', unit: 'box' };
-
-function request(key: string, overrides: Partial<PlannedRequest>): PlannedRequest {
-  return {
-    key,
-    district: 'yanta',
-    community: '丈八街道',
-    coordinates: { latitude: 34.2, longitude: 108.9 },
-    needs: [{ ...food, amount: 10 }],
-    urgency: Urgency.URGENCY_HIGH,
-    peopleAffected: 2,
-    partner: 0,
-    verification: 'verified',
-    delivery: 'delivered',
-    ...overrides,
-  };
-}
+import { Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
+import { planScenario, truthOf } from '../src';
+import { food, insulin, request, rice } from './requests';
 
 describe('truthOf', () => {
   it('counts each request by the stages it reaches and supplies by what was delivered', () => {
