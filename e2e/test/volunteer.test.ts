@@ -600,5 +600,22 @@ describe('volunteers deliver accepted matches', () => {
     );
     const { volunteer: late } = await driver('lintong-c', ['lintong']);
     await taskWhen(id, 'the offer to the new volunteer', (t) => t.offeredToVolunteerId === late!.id);
+    // The request is cancelled: its open task is cancelled too, and the volunteer's load goes back to 0.
+    await intake.cancelHelpRequest(
+      { id: proposal.helpRequestId, reason: 'family brought water' },
+      { token: partnerToken },
+    );
+    await taskWhen(
+      id,
+      'the task to be cancelled',
+      (t) => t.status === DeliveryTaskStatus.DELIVERY_TASK_STATUS_CANCELLED,
+    );
+    expect(
+      (await volunteer.getVolunteer({ id: 'me' }, { token: volunteerToken('lintong-c') })).volunteer
+        ?.activeTasks,
+    ).toBe(0);
+    expect(await codeOf(volunteer.acceptTask({ taskId: id }, { token: volunteerToken('lintong-c') }))).toBe(
+      status.NOT_FOUND,
+    );
   });
 });

@@ -376,38 +376,20 @@ function progressEvents(
   actor: Principal,
 ): EventDraft[] {
   const t = next.task;
-  const v = t.assignedVolunteerId;
-  const events: EventDraft[] = [];
-  if (update.$case === 'pickedUp')
-    events.push(
-      event(SUBJECTS.volunteer.taskPickedUp, (m) =>
-        DeliveryTaskPickedUp.encode({
-          ...taskMeta(m, t, actor),
-          volunteerId: v,
-          note: update.value.note,
-        }).finish(),
-      ),
-    );
-  if (update.$case === 'delivered')
-    events.push(
-      event(SUBJECTS.volunteer.taskDelivered, (m) =>
-        DeliveryTaskDelivered.encode({
-          ...taskMeta(m, t, actor),
-          volunteerId: v,
-          proofNote: update.value.proofNote,
-        }).finish(),
-      ),
-    );
-  if (update.$case === 'failed')
-    events.push(
-      event(SUBJECTS.volunteer.taskFailed, (m) =>
-        DeliveryTaskFailed.encode({
-          ...taskMeta(m, t, actor),
-          volunteerId: v,
-          reason: update.value.reason,
-        }).finish(),
-      ),
-    );
+  const base = (m: EventStamp) => ({ ...taskMeta(m, t, actor), volunteerId: t.assignedVolunteerId });
+  const events = [
+    update.$case === 'pickedUp'
+      ? event(SUBJECTS.volunteer.taskPickedUp, (m) =>
+          DeliveryTaskPickedUp.encode({ ...base(m), note: update.value.note }).finish(),
+        )
+      : update.$case === 'delivered'
+        ? event(SUBJECTS.volunteer.taskDelivered, (m) =>
+            DeliveryTaskDelivered.encode({ ...base(m), proofNote: update.value.proofNote }).finish(),
+          )
+        : event(SUBJECTS.volunteer.taskFailed, (m) =>
+            DeliveryTaskFailed.encode({ ...base(m), reason: update.value.reason }).finish(),
+          ),
+  ];
   const h = next.hours;
   if (h && update.$case !== 'pickedUp') {
     const ms = h.endedAt.getTime() - h.startedAt.getTime();
