@@ -2,7 +2,8 @@
 #   make install  pnpm (the version package.json pins) into .tools/pnpm, then the workspace's packages
 #   make tools    FerretDB and nats-server into .tools/bin (deploy/local/tools.sh, Go toolchain needed)
 #   make build    generated proto code, then tsc -b, then the console (type-check, vite build → console/dist)
-#   make start    the whole stack on 127.0.0.1 (deploy/local/start.js); MONGO_URL / NATS_URL use yours instead
+#   make start    the whole stack on 127.0.0.1 (deploy/local/start.js), demo data loaded once by the CLI
+#                 (`nuanyang demo`); MONGO_URL / NATS_URL use yours instead
 #   make test     the jest suite, with its own FerretDB and NATS on free ports, after make chart-test
 #                 (and Debian's Chromium for the console's browser test: deploy/local/chromium.sh)
 #   make chart-test  the Helm chart (helm lint --strict and template with each values file, every object
@@ -53,11 +54,11 @@ lint: build
 	$(PNPM) lint
 
 clean:
-	rm -rf libs/*/dist services/*/dist e2e/dist console/dist .data/test-*
+	rm -rf libs/*/dist services/*/dist e2e/dist console/dist cli/dist .data/test-*
 	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -not -path '*/node_modules/*' -delete
 
 distclean: clean
-	rm -rf node_modules libs/*/node_modules services/*/node_modules e2e/node_modules console/node_modules .tools .data
+	rm -rf node_modules libs/*/node_modules services/*/node_modules e2e/node_modules console/node_modules cli/node_modules .tools .data
 
 # The matching benchmark (bench/, not part of `make test`): the batch optimiser and the greedy matcher against
 # the exact LP optimum (HiGHS) on seeded instances up to 10,000 needs × 2,000 lots. Prints the table (the

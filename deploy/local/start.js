@@ -2,13 +2,16 @@
 // `make start`: the embedded stack on this machine, all on 127.0.0.1: FerretDB, NATS (JetStream), and every
 // built service under services/*/ (a folder with package.json and dist/main.js), each as a process with a
 // coloured, prefixed log, run by concurrently. Services wait for the servers' ports (wait-on) before starting.
-// One process ending (a crash, or Ctrl-C) stops all the others.
+// One process ending (a crash, or Ctrl-C) stops all the others. Once everything is up it loads the demo
+// data with the CLI (`nuanyang demo`, cli/) unless it already did into this FerretDB, then prints where the
+// console is and tokens for the demo's people.
 //
 // Environment:
 //   MONGO_URL / NATS_URL   use that MongoDB / NATS instead of starting the local one
 //   JWT_SECRET             default nuanyang-local-dev-secret (a demo secret: local runs only)
 //   LOG_LEVEL              passed to every service (default info)
 //   OTEL_*                 passed through; without an OTLP endpoint or exporter set, traces are not exported
+//   DEMO                   0: do not load demo data; always: load it even if this stack's FerretDB has it
 
 const fs = require('node:fs');
 const net = require('node:net');
@@ -186,6 +189,7 @@ async function main() {
     () => true,
     () => false,
   );
+  const demo = ready && !finished ? await loadDemo(services, ferretdb) : undefined;
   if (!finished)
     printSummary({
       ready,
@@ -195,14 +199,73 @@ async function main() {
       natsUrl,
       services,
       skipped: discovered.filter((s) => !s.built),
+      demo,
     });
   process.exitCode = await outcome;
 }
 
+const DEMO_SERVICES = ['intake', 'verification', 'inventory', 'matching', 'volunteer'];
+
+/**
+ * Loads the demo data through the services with the CLI (`nuanyang demo --json`), its progress lines
+ * prefixed in the log. The CLI is idempotent, but a run costs seconds: with the local FerretDB, a marker
+ * beside its data remembers that it is loaded (and who the demo's people are), and later starts skip it.
+ * Resolves with { status, note, identities } for the summary; never fails the stack.
+ */
+async function loadDemo(services, ferretdb) {
+  const cli = path.join(root, 'cli/dist/main.js');
+  const marker = ferretdb ? path.join(ferretdb.dataDir, 'nuanyang-demo.json') : undefined;
+  const missing = DEMO_SERVICES.filter((name) => !services.some((s) => s.name === name));
+  if (process.env.DEMO === '0') return { status: 'not loaded (DEMO=0)' };
+  if (!fs.existsSync(cli)) return { status: `not loaded: ${rel(cli)} is missing (make build)` };
+  if (missing.length > 0) return { status: `not loaded: ${missing.join(', ')} not built` };
+  if (marker && fs.existsSync(marker) && process.env.DEMO !== 'always') {
+    try {
+      const loaded = JSON.parse(fs.readFileSync(marker, 'utf8'));
+      return { status: `already loaded (${loaded.note}); DEMO=always loads it again`, ...loaded };
+    } catch {
+      // An unreadable marker: load again (idempotent).
+    }
+  }
+  const { spawn } = require('node:child_process');
+  const addresses = services
+    .filter((s) => !HTTP_SERVICES.has(s.name))
+    .flatMap((s) => [`--${s.name}`, s.address]);
+  process.stdout.write('start: loading demo data (nuanyang demo)…\n');
+  const child = spawn(process.execPath, [cli, ...addresses, 'demo', '--json'], {
+    cwd: root,
+    env: { ...process.env, JWT_SECRET: process.env.JWT_SECRET ?? DEMO_JWT_SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    for (const line of String(chunk).split('\n').filter(Boolean)) process.stdout.write(`demo │ ${line}\n`);
+  });
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  if (code !== 0)
+    return { status: `not loaded: nuanyang demo exited with ${code} (${stderr.trim().split('\n').pop()})` };
+  const result = JSON.parse(stdout);
+  const waiting = Object.values(result.inProgress).reduce((a, b) => a + b, 0);
+  const loaded = {
+    note: `${result.requests} requests, seed ${result.seed}, ${waiting} left in progress`,
+    identities: result.identities.map(({ token: _, ...who }) => who),
+  };
+  if (marker) fs.writeFileSync(marker, `${JSON.stringify(loaded, null, 2)}\n`);
+  return { status: `loaded (${loaded.note})`, ...loaded };
+}
+
 /** One token per role a person plays in the loop, signed with the stack's secret. */
-function demoTokens() {
+function demoTokens(identities) {
   const { issueToken } = require(path.join(root, 'libs/auth/dist'));
   const secret = process.env.JWT_SECRET ?? DEMO_JWT_SECRET;
+  if (identities)
+    return identities.map((who) => [
+      `${who.role.padEnd(10)}${who.name}`,
+      issueToken({ subject: who.subject, organisationId: who.organisationId, roles: [who.role] }, secret),
+    ]);
   return [
     [
       'operator',
@@ -220,7 +283,8 @@ function demoTokens() {
   ].map(([who, principal]) => [who, issueToken(principal, secret)]);
 }
 
-function printSummary({ ready, ferretdb, nats, mongoUrl, natsUrl, services, skipped }) {
+function printSummary({ ready, ferretdb, nats, mongoUrl, natsUrl, services, skipped, demo }) {
+  const gateway = services.find((s) => s.name === 'gateway');
   const rows = [
     [
       'ferretdb',
@@ -246,12 +310,27 @@ function printSummary({ ready, ferretdb, nats, mongoUrl, natsUrl, services, skip
     ...(services.length === 0 ? ['  (no built service under services/*/ yet)'] : []),
     ...skipped.map((s) => `  ${s.name.padEnd(width)}not built: skipped`),
     `  JWT_SECRET ${process.env.JWT_SECRET ? '(from the environment)' : `${DEMO_JWT_SECRET} (demo, local only)`}`,
-    '  Demo tokens (bearer, 12 h) for the "authorization" metadata:',
-    ...demoTokens().map(([who, token]) => `    ${who.padEnd(10)}${token}`),
+    `  Demo data  ${demo?.status ?? 'not loaded'}`,
+    `  Console    ${gateway ? `http://${gateway.address}/` : 'not built yet (services/gateway)'}`,
+    '  Demo tokens (bearer, 12 h) for the "authorization" header or metadata; more: node cli/dist/main.js token --help',
+    ...formatTokens(demoTokens(demo?.identities)),
     '  Ctrl-C stops everything.',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function formatTokens(rows) {
+  const width = Math.max(...rows.map(([who]) => displayWidth(who))) + 2;
+  return rows.map(([who, token]) => `    ${who}${' '.repeat(width - displayWidth(who))}${token}`);
+}
+
+/** Columns a label takes in a terminal: CJK characters take two. */
+function displayWidth(text) {
+  return [...text].reduce(
+    (w, ch) => w + (/[\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]/.test(ch) ? 2 : 1),
+    0,
+  );
 }
 
 /** Hides a password in a URL before printing it. */
