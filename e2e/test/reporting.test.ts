@@ -340,8 +340,11 @@ function parseCsv(text: string): string[][] {
 describe('reporting from events', () => {
   let nats: NatsServer;
   let nc: NatsConnection;
+  /** Two replicas sharing the durables (and the database), as in a deployment. */
   let reporting: ServiceProcess;
+  let replica: ServiceProcess | undefined;
   let client: ReturnType<typeof createClient<ReportingServiceClient>>;
+  let clientB: ReturnType<typeof createClient<ReportingServiceClient>>;
   const updates: SummaryUpdated[] = [];
 
   const publish = async (events: Published[], msgIdPrefix = '') => {
@@ -380,10 +383,27 @@ describe('reporting from events', () => {
     ),
   });
 
+  const inStep = () =>
+    eventually(
+      async () => {
+        const [a, b] = await Promise.all(
+          [client, clientB].map(async (c) => (await c.getSummary({}, { token: operatorToken })).summary),
+        );
+        return JSON.stringify(a) === JSON.stringify(b) ? true : undefined;
+      },
+      15_000,
+      'the replicas to agree',
+    );
+
   beforeAll(async () => {
     nats = await startNatsServer();
-    reporting = await spawnService('reporting', { NATS_URL: nats.url });
+    const env = { NATS_URL: nats.url, MONGO_DATABASE: `test_reporting_e2e_${process.pid}` };
+    [reporting, replica] = await Promise.all([
+      spawnService('reporting', env),
+      spawnService('reporting', env),
+    ]);
     client = createClient(ReportingServiceClient, reporting.address, { deadlineMs: 10_000 });
+    clientB = createClient(ReportingServiceClient, replica.address, { deadlineMs: 10_000 });
     nc = await connect({ servers: nats.url });
     nc.subscribe(S.summaryUpdated, {
       callback: (_e, m) => {
@@ -393,12 +413,15 @@ describe('reporting from events', () => {
     // Reporting declared the streams at start-up; it has not seen a single event yet.
     await publish(EVENTS);
     await drained(nats.url, DURABLES(1));
+    // Each replica stored some of the facts; SummaryUpdated makes the other reload them.
+    await inStep();
   });
 
   afterAll(async () => {
     client?.close();
+    clientB?.close();
     await nc?.close();
-    await reporting?.stop();
+    await Promise.all([reporting?.stop(), replica?.stop()]);
     await nats?.stop();
   });
 
@@ -675,20 +698,37 @@ describe('reporting from events', () => {
     }
   });
 
+  it('keeps two replicas sharing the durables in step: every fact once, the same figures', async () => {
+    // New requests go to whichever replica pulls them; SummaryUpdated makes the other reload.
+    const more = [7, 8, 9, 10].map((i) =>
+      received(`r${i}`, 6 * H + i * M, 'changan', 'org-hub', Urgency.URGENCY_LOW, 1),
+    );
+    await publish([LATE, ...more]);
+    await drained(nats.url, DURABLES(1));
+    await inStep();
+    const [a, b] = await Promise.all(
+      [client, clientB].map(async (c) => (await c.getSummary({}, { token: operatorToken })).summary),
+    );
+    expect(a?.requests?.collected).toBe(10);
+    expect(b).toEqual(a);
+  });
+
   it('changes nothing when every event is delivered again, and rebuilds the same figures by replay', async () => {
     // (The late event again, in case this test runs alone: the server drops a second publish of it.)
     await publish([LATE]);
     await drained(nats.url, DURABLES(1));
     const before = await everything();
-    expect(before.summary?.requests?.collected).toBe(6);
+    expect(before.summary?.requests?.collected).toBeGreaterThanOrEqual(6);
 
     // The same events under new message ids: JetStream stores and delivers them again.
     await publish([...EVENTS, LATE], 'again-');
     await drained(nats.url, DURABLES(1));
     expect(await everything()).toEqual(before);
 
-    // Drop reporting's data (stopped), as README says, and start it again: it replays every stream.
-    await reporting.stop();
+    // Drop reporting's data (every replica stopped), as README says, and start it again: it replays every
+    // stream.
+    await Promise.all([reporting.stop(), replica?.stop()]);
+    replica = undefined;
     const env = {
       ...process.env,
       MONGO_URL: testServers().mongoUrl,

@@ -18,8 +18,7 @@ export const durableName = (generation: number, stream: string) => `reporting-g$
  * changes nothing) and, in memory, every fact this replica knows with the figures derived from them.
  * FerretDB answers any query but by `_id` with a scan, so the figures are never queried from the database:
  * the replica loads all facts at start, adds what it stores itself, and reloads when another replica says
- * it stored some (SummaryUpdated) and every RELOAD_INTERVAL_MS. Emits 'changed' when a new fact is known,
- * 'stored' when this replica stored one.
+ * it stored some (SummaryUpdated) and every RELOAD_INTERVAL_MS. Emits 'changed' when a new fact is known.
  */
 export class ReadModel extends EventEmitter {
   private readonly facts = new Map<string, Fact>();
@@ -62,7 +61,6 @@ export class ReadModel extends EventEmitter {
     }
     // Known either way: a fact another replica stored is the same fact (same event, same id).
     this.add(fact);
-    if (stored) this.emit('stored', fact);
     return stored;
   }
 

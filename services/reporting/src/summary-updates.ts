@@ -7,9 +7,9 @@ import type { ReadModel } from './read-model';
 
 /**
  * SummaryUpdated between replicas. Replicas share the durable consumers, so each stores only some of the
- * facts: after storing some, a replica publishes the unfiltered summary (at most once per interval), and
- * every replica listens on a plain NATS subscription of its own (not a shared durable) and reloads the
- * facts when another replica published, which wakes its StreamSummary clients.
+ * facts: after learning of new ones (stored or reloaded), a replica publishes its unfiltered summary (at most
+ * once per interval), and every replica listens on a plain NATS subscription of its own (not a shared
+ * durable) and reloads the facts when another replica published, which wakes its StreamSummary clients.
  */
 export function startSummaryUpdates(
   bus: Bus,
@@ -43,7 +43,10 @@ export function startSummaryUpdates(
       log.warn({ err }, 'could not publish SummaryUpdated');
     }
   };
-  /** Called for facts this replica stored: one publish per interval at most, trailing. */
+  /**
+   * Called when this replica knows new facts, its own or reloaded: one publish per interval at most, trailing.
+   * A reload that adds nothing publishes nothing, so two replicas do not echo each other forever.
+   */
   const schedule = () => {
     if (stopped || timer) return;
     timer = setTimeout(
@@ -53,7 +56,7 @@ export function startSummaryUpdates(
       Math.max(0, lastPublished + opts.publishIntervalMs - Date.now()),
     );
   };
-  model.on('stored', schedule);
+  model.on('changed', schedule);
 
   const subscription = bus.connection.subscribe(SUBJECTS.reporting.summaryUpdated, {
     callback: (err, msg) => {
@@ -69,7 +72,7 @@ export function startSummaryUpdates(
 
   return async () => {
     stopped = true;
-    model.off('stored', schedule);
+    model.off('changed', schedule);
     clearInterval(periodic);
     if (timer) {
       clearTimeout(timer);
