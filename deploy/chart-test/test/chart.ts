@@ -29,7 +29,7 @@ export const ALL_SERVICES = [
   'reporting',
   'gateway',
 ];
-export const DEFAULT_ENABLED = ['intake', 'verification', 'reporting'];
+export const DEFAULT_ENABLED = ['intake', 'verification', 'reporting', 'gateway'];
 
 export interface Manifest {
   apiVersion: string;

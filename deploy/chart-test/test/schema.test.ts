@@ -52,6 +52,7 @@ test('a service block overrides default key by key, false and 0 included', () =>
   const intake = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'relief-nuanyang-intake');
   expect(intake?.spec.replicas).toBe(0);
   expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual([
+    'relief-nuanyang-gateway',
     'relief-nuanyang-reporting',
     'relief-nuanyang-verification',
   ]);

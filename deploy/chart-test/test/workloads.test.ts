@@ -203,7 +203,9 @@ test('disabled services render nothing', () => {
   expect(
     without.filter((o) => component(o) === 'verification' || o.metadata.name.includes('verification')),
   ).toEqual([]);
-  expect(ofKind(without, 'Deployment').map(component)).toEqual(['intake']);
+  expect(ofKind(without, 'Deployment').map(component).sort()).toEqual(
+    DEFAULT_ENABLED.filter((s) => s !== 'verification').sort(),
+  );
 });
 
 test('the gateway, when enabled, serves HTTP behind the web ingress and may call every service', () => {
