@@ -20,6 +20,13 @@ const SERIES = [
   'METRIC_REQUESTS_FULFILLED',
 ];
 const COLOURS = ['#e8743b', '#f2b134', '#5b8ff9', '#2e9e6b'];
+const FUNNEL = ['collected', 'verified', 'matched', 'fulfilled'] as const;
+const BREAKDOWN_FIELD = {
+  collected: 'requestsCollected',
+  verified: 'requestsVerified',
+  matched: 'requestsMatched',
+  fulfilled: 'requestsFulfilled',
+} as const;
 
 /**
  * The headline figures and four charts. The summary arrives over the SSE stream whenever the figures change;
@@ -88,8 +95,8 @@ export function Dashboard() {
           minSize: '12%',
           left: '8%',
           width: '84%',
-          label: { show: true, position: 'inside', formatter: '{b}\n{c}' },
-          data: (['collected', 'verified', 'matched', 'fulfilled'] as const).map((k) => ({
+          label: { show: true, position: 'inside', formatter: '{b}  {c}' },
+          data: FUNNEL.map((k) => ({
             name: l.t(`dashboard.${k}`),
             value: figures[k],
           })),
@@ -110,6 +117,7 @@ export function Dashboard() {
       series: [
         {
           type: 'bar',
+          barMaxWidth: 36,
           name: l.t('dashboard.value'),
           data: supplies.map((s) => Math.round((s.value?.minorUnits ?? 0) / 100)),
         },
@@ -120,8 +128,6 @@ export function Dashboard() {
   const byDistrict = useMemo<EChartsOption>(() => {
     const rows = districts.data?.rows ?? [];
     const names = rows.map((row) => l.district(row.keys[0]));
-    const metric = (pick: (f: BreakdownRow['figures']) => number | undefined) =>
-      rows.map((row) => pick(row.figures ?? {}) ?? 0);
     return {
       color: COLOURS,
       tooltip: { trigger: 'axis' },
@@ -129,12 +135,12 @@ export function Dashboard() {
       grid: { left: 40, right: 16, top: 36, bottom: 48 },
       xAxis: { type: 'category', data: names, axisLabel: { rotate: 30 } },
       yAxis: { type: 'value', minInterval: 1 },
-      series: [
-        { type: 'bar', name: l.t('dashboard.collected'), data: metric((f) => f.requestsCollected) },
-        { type: 'bar', name: l.t('dashboard.verified'), data: metric((f) => f.requestsVerified) },
-        { type: 'bar', name: l.t('dashboard.matched'), data: metric((f) => f.requestsMatched) },
-        { type: 'bar', name: l.t('dashboard.fulfilled'), data: metric((f) => f.requestsFulfilled) },
-      ],
+      series: FUNNEL.map((stage) => ({
+        type: 'bar',
+        barMaxWidth: 28,
+        name: l.t(`dashboard.${stage}`),
+        data: rows.map((row) => row.figures?.[BREAKDOWN_FIELD[stage]] ?? 0),
+      })),
     };
   }, [districts.data, l.t]);
 

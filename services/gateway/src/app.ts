@@ -12,6 +12,7 @@ import Fastify, {
 import { registerAuth } from './auth';
 import type { ServiceClients, ServiceHealth } from './clients';
 import type { GatewayConfig } from './config';
+import { consoleFallback, registerConsole } from './console';
 import { HttpProblem, PROBLEM_SCHEMA, sendProblem } from './problem';
 import { intakeRoutes } from './routes/intake';
 import { inventoryRoutes } from './routes/inventory';
@@ -119,6 +120,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   registerAuth(app, config.JWT_SECRET);
 
+  // The operator console at `/`; registered before the rate limit, which is for the API, not page assets.
+  const consoleServed = await registerConsole(app, config.CONSOLE_DIR);
+
   await app.register(rateLimit, {
     global: true,
     max: config.RATE_LIMIT_PER_MINUTE,
@@ -144,8 +148,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     return sendProblem(reply, request, error);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, new HttpProblem(404, `no route ${request.method} ${pathOf(request.url)}`)),
+  app.setNotFoundHandler(
+    (request, reply) =>
+      (consoleServed ? consoleFallback(request, reply) : undefined) ??
+      sendProblem(reply, request, new HttpProblem(404, `no route ${request.method} ${pathOf(request.url)}`)),
   );
 
   app.addHook('onResponse', async (request, reply) => {

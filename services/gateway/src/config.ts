@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { hostPort, loadConfig, z } from '@nuanyang/config';
 
 const list = z
@@ -40,6 +41,8 @@ export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) =>
       READINESS_SERVICES: list
         .pipe(z.array(z.enum(SERVICES)))
         .transform((v) => (v.length ? v : [...SERVICES])),
+      /** The operator console's built files (make build: vite build into console/dist), served at `/`. */
+      CONSOLE_DIR: z.string().default(path.resolve(__dirname, '../../../console/dist')),
       /** Behind an ingress: take the client IP from X-Forwarded-For (for anonymous rate limits). */
       TRUST_PROXY: z
         .enum(['true', 'false'])
