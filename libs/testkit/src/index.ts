@@ -1,3 +1,4 @@
+export { eventually } from './eventually';
 export { type NatsServer, startNatsServer } from './nats-server';
 export { repoRoot, serviceMain, telemetryRegister } from './paths';
 export { freePort, waitForPort } from './ports';

@@ -1,6 +1,8 @@
 import { issueToken, type Role } from '@nuanyang/auth';
 import { TEST_JWT_SECRET } from '@nuanyang/testkit';
 
+export { eventually } from '@nuanyang/testkit';
+
 export const token = (subject: string, organisationId: string, ...roles: Role[]) =>
   issueToken({ subject, organisationId, roles }, TEST_JWT_SECRET);
 
@@ -31,26 +33,6 @@ export function http(base: string) {
     if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
     return { status: res.status, headers: res.headers, body: parsed as T, text };
   };
-}
-
-/** Resolves with the value once `probe` returns one, polling until the deadline. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
 
 let seq = 0;

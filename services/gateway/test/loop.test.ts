@@ -1,4 +1,10 @@
-import { type ServiceProcess, spawnService, startNatsServer } from '@nuanyang/testkit';
+import {
+  type ServiceProcess,
+  type SpanCollector,
+  spawnService,
+  startNatsServer,
+  startSpanCollector,
+} from '@nuanyang/testkit';
 import { eventually, helpRequestBody, http, offerBody, token } from './helpers';
 
 /** Generous: on a busy shared machine a service can take half a minute to start. */
@@ -21,12 +27,14 @@ const viewer = token('viewer-1', 'org-civil-affairs', 'viewer');
  */
 describe('the loop through the gateway', () => {
   let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  let spans: SpanCollector;
   const services: ServiceProcess[] = [];
   let api: ReturnType<typeof http>;
   let base: string;
 
   beforeAll(async () => {
     nats = await startNatsServer();
+    spans = await startSpanCollector();
     const env = { NATS_URL: nats.url };
     const opts = { startTimeoutMs: START_MS };
     const [intake, verification, inventory, reporting] = await Promise.all([
@@ -52,7 +60,7 @@ describe('the loop through the gateway', () => {
         REPORTING_ADDRESS: reporting.address,
         SSE_HEARTBEAT_MS: '300',
       },
-      { httpReadyPath: '/readyz', startTimeoutMs: START_MS },
+      { httpReadyPath: '/readyz', startTimeoutMs: START_MS, spans },
     );
     services.push(gateway);
     base = `http://${gateway.address}`;
@@ -61,6 +69,7 @@ describe('the loop through the gateway', () => {
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
+    await spans?.close();
     await nats?.stop();
   });
 
@@ -325,6 +334,11 @@ describe('the loop through the gateway', () => {
     expect(data.requests.collected).toBeGreaterThanOrEqual(1);
     abort.abort();
     await reader.cancel().catch(() => undefined);
+    // The client went away: the gateway cancelled its gRPC stream (the call's client span ended, CANCELLED).
+    const streamCall = await spans.waitFor(
+      (s) => s.serviceName === 'gateway' && s.kind === 'CLIENT' && s.name.endsWith('/StreamSummary'),
+    );
+    expect(streamCall.attributes['rpc.grpc.status_code']).toBe(1);
     // A viewer's stream is refused to a role that may not read figures.
     const volunteerStream = await fetch(`${base}/api/v1/dashboard/stream?access_token=${driver}`);
     expect(volunteerStream.status).toBe(403);

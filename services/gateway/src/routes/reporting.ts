@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { type ClientReadableStream, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { type ClientReadableStream, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import * as reporting from '@nuanyang/proto/nuanyang/reporting/v1/reporting';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServiceClients } from '../clients';
@@ -128,7 +128,8 @@ export function registerReportingStreams(
       call.on('data', (chunk: reporting.ExportCsvResponse) => body.write(chunk.data));
       call.on('end', () => body.end());
       call.on('error', (err) => body.destroy(err));
-      request.raw.once('close', () => call.cancel());
+      // The response closes when it is sent or the client goes away; either way the stream is done with.
+      reply.raw.once('close', () => call.cancel());
       call.resume();
       return reply
         .type('text/csv; charset=utf-8')
@@ -187,25 +188,18 @@ export function registerReportingStreams(
         throw err;
       }
 
-      // From here on the connection is an event stream: write it ourselves.
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      // The event stream is a body Fastify pipes out (so its hooks, CORS headers and the request's span
+      // finish as usual); we write the events into it.
+      const events = new PassThrough();
       let sequence = 0;
       const send = (m: reporting.StreamSummaryResponse) => {
         sequence += 1;
         const data = JSON.stringify(reporting.Summary.toJSON(m.summary ?? reporting.Summary.fromPartial({})));
-        res.write(`id: ${sequence}\nevent: summary\ndata: ${data}\n\n`);
+        events.write(`id: ${sequence}\nevent: summary\ndata: ${data}\n\n`);
       };
-      res.write('retry: 5000\n\n');
+      events.write('retry: 5000\n\n');
       if (head) send(head);
-      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), opts.heartbeatMs);
+      const heartbeat = setInterval(() => events.write(': heartbeat\n\n'), opts.heartbeatMs);
       let closed = false;
       const close = () => {
         if (closed) return;
@@ -213,22 +207,27 @@ export function registerReportingStreams(
         clearInterval(heartbeat);
         opts.open.delete(close);
         call.cancel();
-        res.end();
+        events.end();
       };
       opts.open.add(close);
       call.on('data', send);
       call.on('end', close);
       call.on('error', (err: ServiceError) => {
         // CANCELLED is ours (client gone or shutdown); anything else is told to the client before closing.
-        if (!closed && err.code !== 1) {
+        if (!closed && err.code !== status.CANCELLED) {
           const problem = problemBody(toProblem(err), request.url.split('?')[0] ?? '');
-          res.write(`event: error\ndata: ${JSON.stringify(problem)}\n\n`);
+          events.write(`event: error\ndata: ${JSON.stringify(problem)}\n\n`);
         }
         close();
       });
-      request.raw.once('close', close);
-      res.once('close', close);
+      // The client went away (or the gateway is closing): cancel the gRPC stream.
+      reply.raw.once('close', close);
       call.resume();
+      return reply
+        .type('text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache, no-transform')
+        .header('x-accel-buffering', 'no')
+        .send(events);
     },
   });
 }
