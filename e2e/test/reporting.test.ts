@@ -290,6 +290,9 @@ const DURABLES = (generation: number): [string, string][] =>
     `reporting-g${generation}-${s}`,
   ]);
 
+/** Two processes starting at once on a busy 2-core machine may take longer than the default 30 s. */
+const SLOW_START = { startTimeoutMs: 60_000 };
+
 const viewerToken = token('viewer-1', 'civil-affairs', 'viewer');
 const hubToken = token('partner-hub', 'org-hub', 'partner');
 
@@ -383,13 +386,16 @@ describe('reporting from events', () => {
     ),
   });
 
-  const inStep = () =>
+  /** Until both replicas count `collected` requests and agree on every figure. */
+  const inStep = (collected: number) =>
     eventually(
       async () => {
         const [a, b] = await Promise.all(
           [client, clientB].map(async (c) => (await c.getSummary({}, { token: operatorToken })).summary),
         );
-        return JSON.stringify(a) === JSON.stringify(b) ? true : undefined;
+        return a?.requests?.collected === collected && JSON.stringify(a) === JSON.stringify(b)
+          ? true
+          : undefined;
       },
       15_000,
       'the replicas to agree',
@@ -399,8 +405,8 @@ describe('reporting from events', () => {
     nats = await startNatsServer();
     const env = { NATS_URL: nats.url, MONGO_DATABASE: `test_reporting_e2e_${process.pid}` };
     [reporting, replica] = await Promise.all([
-      spawnService('reporting', env),
-      spawnService('reporting', env),
+      spawnService('reporting', env, SLOW_START),
+      spawnService('reporting', env, SLOW_START),
     ]);
     client = createClient(ReportingServiceClient, reporting.address, { deadlineMs: 10_000 });
     clientB = createClient(ReportingServiceClient, replica.address, { deadlineMs: 10_000 });
@@ -414,8 +420,8 @@ describe('reporting from events', () => {
     await publish(EVENTS);
     await drained(nats.url, DURABLES(1));
     // Each replica stored some of the facts; SummaryUpdated makes the other reload them.
-    await inStep();
-  });
+    await inStep(5);
+  }, 120_000);
 
   afterAll(async () => {
     client?.close();
@@ -705,7 +711,7 @@ describe('reporting from events', () => {
     );
     await publish([LATE, ...more]);
     await drained(nats.url, DURABLES(1));
-    await inStep();
+    await inStep(10);
     const [a, b] = await Promise.all(
       [client, clientB].map(async (c) => (await c.getSummary({}, { token: operatorToken })).summary),
     );
@@ -747,13 +753,17 @@ describe('reporting from events', () => {
       durablesDeleted: DURABLES(1).map(([, durable]) => durable),
     });
     const fresh = await Promise.all([
-      spawnService('reporting', { NATS_URL: nats.url, MONGO_DATABASE: reporting.database }),
+      spawnService('reporting', { NATS_URL: nats.url, MONGO_DATABASE: reporting.database }, SLOW_START),
       // And a new generation beside it, in the same database: its own facts and durables, the same figures.
-      spawnService('reporting', {
-        NATS_URL: nats.url,
-        MONGO_DATABASE: reporting.database,
-        READ_MODEL_GENERATION: '2',
-      }),
+      spawnService(
+        'reporting',
+        {
+          NATS_URL: nats.url,
+          MONGO_DATABASE: reporting.database,
+          READ_MODEL_GENERATION: '2',
+        },
+        SLOW_START,
+      ),
     ]);
     const [rebuilt, nextGeneration] = fresh;
     reporting = rebuilt as ServiceProcess;
@@ -770,5 +780,5 @@ describe('reporting from events', () => {
       second.close();
       await (nextGeneration as ServiceProcess).stop();
     }
-  });
+  }, 120_000);
 });

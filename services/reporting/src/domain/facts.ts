@@ -1,5 +1,11 @@
 import { type Producer, SUBJECTS } from '@nuanyang/bus';
-import type { EventMeta, ItemCategory, Need, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
+import type {
+  EventMeta,
+  ItemCategory,
+  Location,
+  Need,
+  Urgency,
+} from '@nuanyang/proto/nuanyang/common/v1/common';
 import { HelpRequestCancelled, HelpRequestReceived } from '@nuanyang/proto/nuanyang/intake/v1/events';
 import {
   type Coverage,
@@ -7,6 +13,7 @@ import {
   MatchAccepted,
   MatchFulfilled,
 } from '@nuanyang/proto/nuanyang/matching/v1/events';
+import type { MatchProposal } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import {
   HelpRequestMarkedDuplicate,
   HelpRequestRejected,
@@ -44,6 +51,26 @@ export interface RequestAttributes {
   categories: ItemCategory[];
 }
 
+/** What a fact says about the match proposal it concerns. */
+interface ProposalFacts {
+  proposalId: string;
+  requestId: string;
+  supplier: string;
+  category: ItemCategory;
+  district: string;
+  community: string;
+}
+
+/** What a fact says about the delivery task it concerns. */
+interface TaskFacts {
+  taskId: string;
+  requestId: string;
+  supplier: string;
+  district: string;
+  community: string;
+  categories: ItemCategory[];
+}
+
 export type Fact = FactBase &
   (
     | ({ kind: 'received'; requestId: string } & RequestAttributes)
@@ -51,50 +78,17 @@ export type Fact = FactBase &
     | { kind: 'taskOpened'; taskId: string; requestId: string; dueAt: number }
     | ({ kind: 'verified'; requestId: string; taskId: string; receivedAt?: number } & RequestAttributes)
     | { kind: 'rejected' | 'duplicate' | 'unreachable'; requestId: string; taskId: string }
-    | {
-        kind: 'accepted';
-        proposalId: string;
-        requestId: string;
-        supplier: string;
-        category: ItemCategory;
-        district: string;
-        community: string;
-      }
-    | {
+    | ({ kind: 'accepted' } & ProposalFacts)
+    | ({
         kind: 'fulfilled';
-        proposalId: string;
-        requestId: string;
-        supplier: string;
-        category: ItemCategory;
         itemName: string;
-        district: string;
-        community: string;
         acceptedAt?: number;
         lines: { quantity: number; unit: string; unitValue: number }[];
-      }
+      } & ProposalFacts)
     | { kind: 'coverage'; requestId: string; coverage: Coverage }
-    | {
-        kind: 'taskAccepted';
-        taskId: string;
-        proposalId: string;
-        requestId: string;
-        volunteerId: string;
-        supplier: string;
-        district: string;
-        community: string;
-        categories: ItemCategory[];
-      }
+    | ({ kind: 'taskAccepted'; proposalId: string; volunteerId: string } & TaskFacts)
     | { kind: 'delivered'; taskId: string; proposalId: string; requestId: string; volunteerId: string }
-    | {
-        kind: 'timedOut';
-        taskId: string;
-        requestId: string;
-        volunteerId: string;
-        supplier: string;
-        district: string;
-        community: string;
-        categories: ItemCategory[];
-      }
+    | ({ kind: 'timedOut'; volunteerId: string } & TaskFacts)
     | {
         kind: 'hours';
         volunteerId: string;
@@ -129,9 +123,28 @@ export const CONSUMED: Partial<Record<Producer, string[]>> = {
 };
 
 const ms = (d: Date | undefined) => (d ? d.getTime() : undefined);
+
 const distinct = (categories: ItemCategory[]) => [...new Set(categories)].sort((a, b) => a - b);
 const categoriesOf = (needs: Need[]) => distinct(needs.map((n) => n.category));
 const itemCategories = (task: DeliveryTask) => distinct(task.items.map((i) => i.category));
+/** District and community only: a location's address and coordinates are never kept. */
+const place = (l: Location | undefined) => ({ district: l?.district ?? '', community: l?.community ?? '' });
+/** What every proposal fact says about the proposal. */
+const ofProposal = (p: MatchProposal): ProposalFacts => ({
+  proposalId: p.id,
+  requestId: p.helpRequestId,
+  supplier: p.supplierOrganisationId,
+  category: p.category,
+  ...place(p.dropoffLocation),
+});
+/** What every delivery-task fact says about the task. */
+const ofTask = (t: DeliveryTask): TaskFacts => ({
+  taskId: t.id,
+  requestId: t.helpRequestId,
+  supplier: t.supplierOrganisationId,
+  ...place(t.dropoffLocation),
+  categories: itemCategories(t),
+});
 
 type Draft = Fact extends infer F ? (F extends Fact ? Omit<F, 'id' | 'at'> : never) : never;
 
@@ -146,6 +159,12 @@ export function factOf(subject: string, data: Uint8Array): Fact | undefined {
   return { id: meta.eventId, at, ...draft } as Fact;
 }
 
+const OUTCOMES = {
+  [SUBJECTS.verification.rejected]: ['rejected', HelpRequestRejected],
+  [SUBJECTS.verification.markedDuplicate]: ['duplicate', HelpRequestMarkedDuplicate],
+  [SUBJECTS.verification.unreachable]: ['unreachable', HelpRequestUnreachable],
+} as const;
+
 function decode(subject: string, data: Uint8Array): [EventMeta | undefined, Draft | undefined] {
   switch (subject) {
     case SUBJECTS.intake.received: {
@@ -157,8 +176,7 @@ function decode(subject: string, data: Uint8Array): [EventMeta | undefined, Draf
           kind: 'received',
           requestId: r.id,
           org: r.submittingOrganisationId,
-          district: r.location?.district ?? '',
-          community: r.location?.community ?? '',
+          ...place(r.location),
           urgency: r.urgency,
           people: r.peopleAffected,
           categories: categoriesOf(r.needs),
@@ -182,8 +200,7 @@ function decode(subject: string, data: Uint8Array): [EventMeta | undefined, Draf
         requestId: e.helpRequestId,
         taskId: e.taskId,
         org: e.submittingOrganisationId,
-        district: e.location?.district ?? '',
-        community: e.location?.community ?? '',
+        ...place(e.location),
         urgency: e.urgency,
         people: e.peopleAffected,
         categories: categoriesOf(e.correctedNeeds),
@@ -191,46 +208,24 @@ function decode(subject: string, data: Uint8Array): [EventMeta | undefined, Draf
       const receivedAt = ms(e.receivedAt);
       return [e.meta, receivedAt === undefined ? draft : { ...draft, receivedAt }];
     }
-    case SUBJECTS.verification.rejected: {
-      const e = HelpRequestRejected.decode(data);
-      return [e.meta, { kind: 'rejected', requestId: e.helpRequestId, taskId: e.taskId }];
-    }
-    case SUBJECTS.verification.markedDuplicate: {
-      const e = HelpRequestMarkedDuplicate.decode(data);
-      return [e.meta, { kind: 'duplicate', requestId: e.helpRequestId, taskId: e.taskId }];
-    }
+    case SUBJECTS.verification.rejected:
+    case SUBJECTS.verification.markedDuplicate:
     case SUBJECTS.verification.unreachable: {
-      const e = HelpRequestUnreachable.decode(data);
-      return [e.meta, { kind: 'unreachable', requestId: e.helpRequestId, taskId: e.taskId }];
+      const [kind, type] = OUTCOMES[subject];
+      const e = type.decode(data);
+      return [e.meta, { kind, requestId: e.helpRequestId, taskId: e.taskId }];
     }
     case SUBJECTS.matching.accepted: {
       const { meta, proposal: p } = MatchAccepted.decode(data);
-      if (!p) return [meta, undefined];
-      return [
-        meta,
-        {
-          kind: 'accepted',
-          proposalId: p.id,
-          requestId: p.helpRequestId,
-          supplier: p.supplierOrganisationId,
-          category: p.category,
-          district: p.dropoffLocation?.district ?? '',
-          community: p.dropoffLocation?.community ?? '',
-        },
-      ];
+      return [meta, p && { kind: 'accepted', ...ofProposal(p) }];
     }
     case SUBJECTS.matching.fulfilled: {
       const { meta, proposal: p } = MatchFulfilled.decode(data);
       if (!p) return [meta, undefined];
       const draft: Draft = {
         kind: 'fulfilled',
-        proposalId: p.id,
-        requestId: p.helpRequestId,
-        supplier: p.supplierOrganisationId,
-        category: p.category,
+        ...ofProposal(p),
         itemName: p.needItemName,
-        district: p.dropoffLocation?.district ?? '',
-        community: p.dropoffLocation?.community ?? '',
         lines: p.lines.map((l) => ({
           quantity: l.quantity,
           unit: l.unit || p.requested?.unit || '',
@@ -246,33 +241,25 @@ function decode(subject: string, data: Uint8Array): [EventMeta | undefined, Draf
     }
     case SUBJECTS.volunteer.organisationRegistered: {
       const { meta, organisation: o } = OrganisationRegistered.decode(data);
-      if (!o) return [meta, undefined];
-      return [meta, { kind: 'organisation', orgId: o.id, name: o.name }];
+      return [meta, o && { kind: 'organisation', orgId: o.id, name: o.name }];
     }
     case SUBJECTS.volunteer.taskAccepted: {
       const { meta, task: t, volunteerId } = DeliveryTaskAccepted.decode(data);
-      if (!t) return [meta, undefined];
       return [
         meta,
-        {
+        t && {
           kind: 'taskAccepted',
-          taskId: t.id,
+          ...ofTask(t),
           proposalId: t.matchProposalId,
-          requestId: t.helpRequestId,
           volunteerId: volunteerId || t.assignedVolunteerId,
-          supplier: t.supplierOrganisationId,
-          district: t.dropoffLocation?.district ?? '',
-          community: t.dropoffLocation?.community ?? '',
-          categories: itemCategories(t),
         },
       ];
     }
     case SUBJECTS.volunteer.taskDelivered: {
       const { meta, task: t, volunteerId } = DeliveryTaskDelivered.decode(data);
-      if (!t) return [meta, undefined];
       return [
         meta,
-        {
+        t && {
           kind: 'delivered',
           taskId: t.id,
           proposalId: t.matchProposalId,
@@ -283,20 +270,7 @@ function decode(subject: string, data: Uint8Array): [EventMeta | undefined, Draf
     }
     case SUBJECTS.volunteer.taskTimedOut: {
       const { meta, task: t, volunteerId } = DeliveryTaskTimedOut.decode(data);
-      if (!t) return [meta, undefined];
-      return [
-        meta,
-        {
-          kind: 'timedOut',
-          taskId: t.id,
-          requestId: t.helpRequestId,
-          volunteerId,
-          supplier: t.supplierOrganisationId,
-          district: t.dropoffLocation?.district ?? '',
-          community: t.dropoffLocation?.community ?? '',
-          categories: itemCategories(t),
-        },
-      ];
+      return [meta, t && { kind: 'timedOut', ...ofTask(t), volunteerId }];
     }
     case SUBJECTS.volunteer.hoursRecorded: {
       const e = VolunteerHoursRecorded.decode(data);
