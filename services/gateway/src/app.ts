@@ -13,7 +13,7 @@ import { registerAuth } from './auth';
 import type { ServiceClients, ServiceHealth } from './clients';
 import type { GatewayConfig } from './config';
 import { consoleFallback, registerConsole } from './console';
-import { HttpProblem, PROBLEM_SCHEMA, sendProblem } from './problem';
+import { HttpProblem, PROBLEM_SCHEMA, sendProblem, toProblem } from './problem';
 import { intakeRoutes } from './routes/intake';
 import { inventoryRoutes } from './routes/inventory';
 import { matchingRoutes } from './routes/matching';
@@ -137,16 +137,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       ),
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    const status = error.statusCode;
-    if (
-      !(error instanceof HttpProblem) &&
-      (status === undefined || status >= 500) &&
-      !('metadata' in error)
-    ) {
-      request.log.error({ err: error }, 'request failed');
-    }
-    return sendProblem(reply, request, error);
+  app.setErrorHandler((error, request, reply) => {
+    // A 500 tells the client only to look here, so the cause must be here; 503 and 504 say enough.
+    const problem = toProblem(error);
+    if (problem.statusCode === 500) request.log.error({ err: error }, 'request failed');
+    else if (problem.statusCode >= 502) request.log.warn({ err: error }, 'a service did not answer');
+    return sendProblem(reply, request, problem);
   });
   app.setNotFoundHandler(
     (request, reply) =>
