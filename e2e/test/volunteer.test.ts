@@ -71,34 +71,43 @@ describe('volunteers deliver accepted matches', () => {
   let inventory: ReturnType<typeof createClient<InventoryServiceClient>>;
   let matching: ReturnType<typeof createClient<MatchingServiceClient>>;
   let volunteer: ReturnType<typeof createClient<VolunteerServiceClient>>;
+  let volunteer2: ReturnType<typeof createClient<VolunteerServiceClient>>;
 
+  // Six processes start on a machine shared with other suites: give each more than the default 30 s.
+  const slowStart = { startTimeoutMs: 90_000 };
   beforeAll(async () => {
     nats = await startNatsServer();
     const env = { NATS_URL: nats.url };
     const [i, v, inv] = await Promise.all([
-      spawnService('intake', env),
-      spawnService('verification', env),
-      spawnService('inventory', env),
+      spawnService('intake', env, slowStart),
+      spawnService('verification', env, slowStart),
+      spawnService('inventory', env, slowStart),
     ]);
-    const [m, vol] = await Promise.all([
-      spawnService('matching', { ...env, INVENTORY_ADDRESS: inv.address }),
-      spawnService('volunteer', {
-        ...env,
-        INTAKE_ADDRESS: i.address,
-        OFFER_TTL_MS: String(OFFER_TTL_MS),
-        SWEEP_INTERVAL_MS: '500',
-      }),
+    // Two volunteer replicas on one database: their consumers share the durable and both sweep, so every
+    // offer, time-out and re-offer below is raced by two processes.
+    const replica = {
+      ...env,
+      INTAKE_ADDRESS: i.address,
+      OFFER_TTL_MS: String(OFFER_TTL_MS),
+      SWEEP_INTERVAL_MS: '500',
+      MONGO_DATABASE: `test_volunteer_${process.pid}`,
+    };
+    const [m, vol, vol2] = await Promise.all([
+      spawnService('matching', { ...env, INVENTORY_ADDRESS: inv.address }, slowStart),
+      spawnService('volunteer', replica, slowStart),
+      spawnService('volunteer', replica, slowStart),
     ]);
-    services.push(i, v, inv, m, vol);
+    services.push(i, v, inv, m, vol, vol2);
+    volunteer2 = createClient(VolunteerServiceClient, vol2.address, { deadlineMs: 20_000 });
     intake = intakeClient(i.address);
     verification = verificationClient(v.address);
     inventory = createClient(InventoryServiceClient, inv.address, { deadlineMs: 10_000 });
     matching = createClient(MatchingServiceClient, m.address, { deadlineMs: 20_000 });
     volunteer = createClient(VolunteerServiceClient, vol.address, { deadlineMs: 20_000 });
-  });
+  }, 200_000);
 
   afterAll(async () => {
-    for (const c of [intake, verification, inventory, matching, volunteer]) c?.close();
+    for (const c of [intake, verification, inventory, matching, volunteer, volunteer2]) c?.close();
     await Promise.all(services.map((s) => s.stop()));
     await nats?.stop();
   });
@@ -406,7 +415,7 @@ describe('volunteers deliver accepted matches', () => {
     );
 
     const declined = (
-      await volunteer.declineTask({ taskId: id, reason: 'no fuel' }, { token: volunteerToken(firstUser) })
+      await volunteer2.declineTask({ taskId: id, reason: 'no fuel' }, { token: volunteerToken(firstUser) })
     ).task!;
     expect(declined.offeredToVolunteerId).not.toBe(first.offeredToVolunteerId);
     const second = await taskWhen(id, 'the second offer', (t) => t.offerCount === 2);
@@ -436,6 +445,10 @@ describe('volunteers deliver accepted matches', () => {
     expect((await volunteer.acceptTask({ taskId: id }, { token: holder })).task?.version).toBe(
       accepted.version,
     );
+    // Each offer was made once, though two replicas raced to make it.
+    expect(
+      await eventsOf(nats.url, 'NUANYANG_VOLUNTEER', 'nuanyang.volunteer.task.offered', id),
+    ).toHaveLength(2);
     // Supplier and partner see the task, without the requester's data; the declined volunteer does not see it.
     for (const t of [supplierToken('org-donor-huyi'), partnerToken]) {
       expect((await volunteer.getDeliveryTask({ id }, { token: t })).task?.personalDataRedacted).toBe(true);
@@ -600,6 +613,10 @@ describe('volunteers deliver accepted matches', () => {
     );
     const { volunteer: late } = await driver('lintong-c', ['lintong']);
     await taskWhen(id, 'the offer to the new volunteer', (t) => t.offeredToVolunteerId === late!.id);
+    const count = async (subject: string) =>
+      (await eventsOf(nats.url, 'NUANYANG_VOLUNTEER', subject, id)).length;
+    expect(await count('nuanyang.volunteer.task.offered')).toBe(3);
+    expect(await count('nuanyang.volunteer.task.timed_out')).toBe(2);
     // The request is cancelled: its open task is cancelled too, and the volunteer's load goes back to 0.
     await intake.cancelHelpRequest(
       { id: proposal.helpRequestId, reason: 'family brought water' },
