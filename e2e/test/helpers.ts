@@ -15,7 +15,9 @@ import {
   RegisterOfferRequest,
 } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
 import { VerificationServiceClient } from '@nuanyang/proto/nuanyang/verification/v1/verification';
-import { TEST_JWT_SECRET } from '@nuanyang/testkit';
+import { eventually, TEST_JWT_SECRET } from '@nuanyang/testkit';
+
+export { eventually };
 
 export const token = (subject: string, organisationId: string, ...roles: Role[]) =>
   issueToken({ subject, organisationId, roles }, TEST_JWT_SECRET);
@@ -95,26 +97,6 @@ export function helpRequest(overrides: Partial<CreateHelpRequestRequest> = {}): 
   });
 }
 
-/** Resolves with the value once `probe` returns one, polling until the deadline. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
-
 /** The gRPC status code a promise rejects with. */
 export async function codeOf(p: Promise<unknown>): Promise<status | 'resolved'> {
   try {
@@ -180,4 +162,84 @@ export async function drained(
   } finally {
     await nc.close();
   }
+}
+
+/** The streams of the services' events (the dead-letter stream left out). */
+const EVENT_STREAMS = ['INTAKE', 'VERIFICATION', 'INVENTORY', 'MATCHING', 'VOLUNTEER', 'REPORTING'].map(
+  (s) => `NUANYANG_${s}`,
+);
+
+/**
+ * Publishes every event stored so far in every service's stream once more, under new message ids: every
+ * consumer of the platform sees each event a second time, as after a redelivery or a replay.
+ */
+export async function redeliverAll(natsUrl: string): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
+  let copied = 0;
+  try {
+    const jsm = await jetstreamManager(nc);
+    const js = jsm.jetstream();
+    for (const stream of EVENT_STREAMS) {
+      const info = await jsm.streams.info(stream).catch(() => null);
+      if (!info) continue;
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+        if (!m) continue;
+        const h = headers();
+        for (const k of m.header.keys()) h.set(k, m.header.get(k));
+        await js.publish(m.subject, m.data, { msgID: `again-${m.header.get('Nats-Msg-Id')}`, headers: h });
+        copied += 1;
+      }
+    }
+  } finally {
+    await nc.close();
+  }
+  return copied;
+}
+
+/** Waits until every durable consumer of every service's stream has nothing pending or unacknowledged. */
+export async function drainedAll(natsUrl: string, timeoutMs = 120_000): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await eventually(
+      async () => {
+        for (const stream of EVENT_STREAMS) {
+          const consumers = await jsm.consumers
+            .list(stream)
+            .next()
+            .catch(() => []);
+          if (consumers.some((c) => c.num_pending + c.num_ack_pending > 0)) return undefined;
+        }
+        return true;
+      },
+      timeoutMs,
+      'every consumer to drain',
+    );
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * Takes a received help request through its call-back to VERIFIED, as a verifier would: waits for the
+ * verification task, claims it and records the outcome with the needs as submitted.
+ */
+export async function verifyRequest(
+  verification: ReturnType<typeof verificationClient>,
+  helpRequestId: string,
+): Promise<void> {
+  const taskId = `vt-${helpRequestId}`;
+  await eventually(() =>
+    verification.getTask({ id: taskId }, { token: verifierToken() }).then((r) => r.task),
+  );
+  await verification.claimTask({ taskId }, { token: verifierToken() });
+  await verification.recordOutcome(
+    {
+      taskId,
+      idempotencyKey: `verify-${helpRequestId}`,
+      outcome: { $case: 'verified', value: { correctedNeeds: [], note: '' } },
+    },
+    { token: verifierToken() },
+  );
 }
