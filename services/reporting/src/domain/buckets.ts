@@ -19,6 +19,10 @@ export function bucketStarts(
   zone: string,
   max = MAX_BUCKETS,
 ): number[] | undefined {
+  // Hours are at least 30 min apart (half-hour daylight-saving shifts), days at least 22 h: a range far too
+  // long is refused without walking it.
+  const shortest = unit === 'hour' ? 1800_000 : 22 * 3600_000;
+  if (to - from > (max + 1) * shortest) return undefined;
   const starts: number[] = [];
   let at = DateTime.fromMillis(from, { zone }).startOf(unit);
   while (at.toMillis() < to) {
