@@ -19,10 +19,10 @@ export function bucketStarts(
   zone: string,
   max = MAX_BUCKETS,
 ): number[] | undefined {
-  // Hours are at least 30 min apart (half-hour daylight-saving shifts), days at least 22 h: a range far too
-  // long is refused without walking it.
-  const shortest = unit === 'hour' ? 1800_000 : 22 * 3600_000;
-  if (to - from > (max + 1) * shortest) return undefined;
+  // No hour lasts over 90 min (half-hour daylight-saving shifts) and no day over 25 h: a range that holds more
+  // than max buckets even of that length is refused without walking it.
+  const longest = unit === 'hour' ? 5400_000 : 25 * 3600_000;
+  if (to - from > (max + 1) * longest) return undefined;
   const starts: number[] = [];
   let at = DateTime.fromMillis(from, { zone }).startOf(unit);
   while (at.toMillis() < to) {
