@@ -23,7 +23,8 @@ export function App() {
   const { t, i18n } = useTranslation();
   const { principal, signOut, can } = useSession();
   const allowed = SCREENS.filter((s) => can(...SCREEN_ROLES[s]));
-  const home: Screen = can('volunteer') && !can('operator') ? 'tasks' : 'dashboard';
+  // The dashboard for those who may read reports; otherwise their first screen (a volunteer's task board).
+  const home: Screen = allowed.includes('dashboard') ? 'dashboard' : (allowed[0] ?? 'dashboard');
   const [screen, go] = useScreen(home);
   const View = VIEWS[allowed.includes(screen) ? screen : home];
 

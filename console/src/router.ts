@@ -5,7 +5,7 @@ export type Screen = (typeof SCREENS)[number];
 
 /** Roles that may open each screen (the gateway checks again; this only hides what would be refused). */
 export const SCREEN_ROLES: Record<Screen, string[]> = {
-  dashboard: ['operator', 'verifier', 'partner', 'supplier', 'viewer', 'volunteer'],
+  dashboard: ['operator', 'viewer', 'partner', 'supplier'],
   requests: ['operator', 'verifier', 'partner', 'supplier', 'viewer'],
   verification: ['operator', 'verifier'],
   matches: ['operator', 'supplier', 'partner', 'viewer'],

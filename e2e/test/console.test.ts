@@ -105,18 +105,25 @@ describe('operator console', () => {
   }
 
   let shots = 0;
-  /** Runs one step; on failure saves the page as a PNG and says where. */
+  /** Saves the page under .data/test/screenshots/ (ignored); returns the file's path from the repo root. */
+  async function shoot(page: Page, name: string): Promise<string> {
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    const file = path.join(SCREENSHOTS, `console-${++shots}-${name.replace(/\W+/g, '-')}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+    return path.relative(ROOT, file);
+  }
+
+  /** Runs one step; the page is saved after it (to look at) and on failure, and the error says where. */
   async function step<T>(page: Page, name: string, run: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await run();
+      result = await run();
     } catch (err) {
-      fs.mkdirSync(SCREENSHOTS, { recursive: true });
-      const file = path.join(SCREENSHOTS, `console-${++shots}-${name.replace(/\W+/g, '-')}.png`);
-      await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
-      throw new Error(
-        `step "${name}" failed (screenshot: ${path.relative(ROOT, file)}): ${(err as Error).message}`,
-      );
+      const file = await shoot(page, `failed-${name}`);
+      throw new Error(`step "${name}" failed (screenshot: ${file}): ${(err as Error).message}`);
     }
+    await shoot(page, name);
+    return result;
   }
 
   /** Clicks the screen's refresh button until `selector` appears (events reach the services asynchronously). */
@@ -173,6 +180,13 @@ describe('operator console', () => {
     await step(dashboard, 'dashboard connects', async () => {
       await dashboard.waitForSelector('[data-testid=live].on', { timeout: STEP_MS });
       expect(await kpi(dashboard, 'fulfilled')).toBe('0');
+      // Chinese by default; English one click away, and back.
+      const nav = dashboard.locator('[data-testid=nav-dashboard]');
+      expect(await nav.textContent()).toBe('数据看板');
+      await dashboard.click('[data-testid=language]');
+      await nav.getByText('Dashboard').waitFor();
+      await dashboard.click('[data-testid=language]');
+      await nav.getByText('数据看板').waitFor();
     });
 
     // The operator records the request taken on the hotline.
@@ -181,7 +195,6 @@ describe('operator console', () => {
     const requestId = await step(desk, 'submit request', async () => {
       const form = desk.locator('[data-testid=request-form]');
       await form.locator('input[name="requester.name"]').fill('王秀兰');
-      await form.locator('input[name="requester.phone"]').fill('13987654321');
       await form.locator('select[name="location.district"]').selectOption('huyi');
       await form.locator('input[name="location.community"]').fill('龙窝村');
       await form.locator('input[name="location.address"]').fill('3 组 12 号');
@@ -189,6 +202,12 @@ describe('operator console', () => {
       await form.locator('input[name=peopleAffected]').fill('3');
       await form.locator('input[name="needs.0.itemName"]').fill('自热米饭');
       await form.locator('input[name="needs.0.quantity.amount"]').fill('10');
+      // A malformed phone first: the problem document names the field, and the form marks its input.
+      await form.locator('input[name="requester.phone"]').fill('12345');
+      await form.locator('button[type=submit]').click();
+      await form.locator('label.field.invalid[data-field="requester.phone"]').waitFor({ timeout: STEP_MS });
+      expect(await form.locator('[role=alert] code').textContent()).toContain('requester.phone');
+      await form.locator('input[name="requester.phone"]').fill('13987654321');
       await form.locator('button[type=submit]').click();
       const created = desk.locator('[data-testid=request-created]');
       await created.waitFor({ timeout: STEP_MS });
@@ -222,6 +241,7 @@ describe('operator console', () => {
       const proposal = `[data-testid=proposals] article[data-request="${requestId}"][data-status=proposed]`;
       await refreshUntil(donor, proposal);
       await donor.locator(`${proposal} [data-testid=accept]`).click();
+      await donor.locator('[data-testid=decided]').waitFor({ timeout: STEP_MS });
       await donor.locator(proposal).waitFor({ state: 'detached', timeout: STEP_MS });
     });
 

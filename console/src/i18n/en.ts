@@ -166,6 +166,8 @@ export const en: Messages = {
     manual: 'Manual match',
     lot: 'Stock lot',
     manualDone: 'Manual proposal made',
+    acceptedNotice: 'Proposal {{id}} accepted: a volunteer will deliver it',
+    rejectedNotice: 'Proposal {{id}} rejected: the need will be matched again',
     distance: 'Distance',
     dropoff: 'Drop-off',
     decideBy: 'Decide by',

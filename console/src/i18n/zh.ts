@@ -165,6 +165,8 @@ export const zh = {
     manual: '人工匹配',
     lot: '物资批次',
     manualDone: '已生成人工匹配方案',
+    acceptedNotice: '已接受匹配方案 {{id}}，等待志愿者配送',
+    rejectedNotice: '已拒绝匹配方案 {{id}}，需求将重新匹配',
     distance: '距离',
     dropoff: '送达地点',
     decideBy: '答复期限',

@@ -33,6 +33,8 @@ export function Matches() {
     needs.reload();
   };
   const proposalLabel = (s: string) => l.t(`matches.proposalStatus.${s}`);
+  // The decided proposal leaves the "proposed" list: say what happened to it.
+  const [decided, setDecided] = useState<{ id: string; action: 'accept' | 'reject' }>();
 
   return (
     <section className="screen">
@@ -53,13 +55,23 @@ export function Matches() {
           </button>
         </div>
         <ErrorNotice error={proposals.error} />
+        {decided && (
+          <div className="notice ok" role="status" data-testid="decided" data-id={decided.id}>
+            {l.t(decided.action === 'accept' ? 'matches.acceptedNotice' : 'matches.rejectedNotice', {
+              id: decided.id,
+            })}
+          </div>
+        )}
         <div className="cards" data-testid="proposals">
           {(proposals.data?.proposals ?? []).map((p) => (
             <ProposalCard
               key={p.id}
               proposal={p}
               canDecide={can('operator', 'supplier')}
-              onChanged={reload}
+              onDecided={(action) => {
+                setDecided({ id: p.id, action });
+                reload();
+              }}
             />
           ))}
         </div>
@@ -117,23 +129,22 @@ export function Matches() {
 function ProposalCard({
   proposal: p,
   canDecide,
-  onChanged,
+  onDecided,
 }: {
   proposal: MatchProposal;
   canDecide: boolean;
-  onChanged: () => void;
+  onDecided: (action: 'accept' | 'reject') => void;
 }) {
   const l = useLabels();
   const [reason, setReason] = useState('');
   const [rejecting, setRejecting] = useState(false);
-  const decide = useAction(
-    (action: 'accept' | 'reject') =>
-      api.post(
-        `/match-proposals/${encodeURIComponent(p.id)}/${action}`,
-        action === 'reject' ? { reason } : {},
-      ),
-    onChanged,
-  );
+  const decide = useAction(async (action: 'accept' | 'reject') => {
+    await api.post(
+      `/match-proposals/${encodeURIComponent(p.id)}/${action}`,
+      action === 'reject' ? { reason } : {},
+    );
+    return action;
+  }, onDecided);
   const status = enumKey(p.status, PREFIX.proposal);
   return (
     <article className="proposal" data-id={p.id} data-request={p.helpRequestId} data-status={status}>

@@ -35,7 +35,12 @@ export function Tasks() {
       <ErrorNotice error={tasks.error} />
       <div className="cards" data-testid="delivery-tasks">
         {list.map((task) => (
-          <TaskCard key={task.id} task={task} asVolunteer={volunteer} onChanged={tasks.reload} />
+          <TaskCard
+            key={`${task.id}:${task.version}`}
+            task={task}
+            asVolunteer={volunteer}
+            onChanged={tasks.reload}
+          />
         ))}
       </div>
       {!tasks.loading && list.length === 0 && <p className="empty">{l.t('common.empty')}</p>}
@@ -63,24 +68,27 @@ function TaskCard({
   const status = enumKey(current.status, PREFIX.delivery);
   const path = `/delivery-tasks/${encodeURIComponent(task.id)}`;
 
+  const send = (step: Step) => {
+    if (step === 'accept') return api.post<{ task: DeliveryTask }>(`${path}/accept`);
+    if (step === 'decline') return api.post<{ task: DeliveryTask }>(`${path}/decline`, { reason: text });
+    const update =
+      step === 'pickedUp'
+        ? { pickedUp: { note: '' } }
+        : step === 'delivered'
+          ? { delivered: { proofNote: text } }
+          : { failed: { reason: text } };
+    return api.post<{ task: DeliveryTask }>(`${path}/status-updates`, { idempotencyKey: key, ...update });
+  };
   const act = useAction(
-    (step: Step) => {
-      if (step === 'accept') return api.post<{ task: DeliveryTask }>(`${path}/accept`);
-      if (step === 'decline') return api.post<{ task: DeliveryTask }>(`${path}/decline`, { reason: text });
-      const update =
-        step === 'pickedUp'
-          ? { pickedUp: { note: '' } }
-          : step === 'delivered'
-            ? { delivered: { proofNote: text } }
-            : { failed: { reason: text } };
-      return api.post<{ task: DeliveryTask }>(`${path}/status-updates`, { idempotencyKey: key, ...update });
-    },
-    (res) => {
-      setCurrent(res.task);
+    async (step: Step) => ({ step, task: (await send(step)).task }),
+    ({ step, task: next }) => {
+      setCurrent(next);
       setPending(undefined);
       setText('');
       setKey(newKey());
-      onChanged();
+      // A declined task goes to someone else: reload. Otherwise the card shows the new state as it is, a
+      // delivered or failed task included (the list leaves final tasks out: it stays until the next refresh).
+      if (step === 'decline') onChanged();
     },
   );
 

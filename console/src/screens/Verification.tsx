@@ -18,9 +18,10 @@ export function Verification() {
     () => api.get<{ tasks?: VerificationTask[]; page?: Page }>('/verification-tasks', { pageSize: 100 }),
     [],
   );
-  const [selected, setSelected] = useState<string>();
+  // The task being worked on is kept here, not looked up in the queue: once completed it leaves the queue,
+  // and the workspace still shows what was recorded.
+  const [task, setTask] = useState<VerificationTask>();
   const tasks = queue.data?.tasks ?? [];
-  const task = tasks.find((t) => t.id === selected);
 
   return (
     <section className="screen split">
@@ -38,9 +39,9 @@ export function Verification() {
               key={t.id}
               data-id={t.id}
               data-request={t.helpRequestId}
-              className={t.id === selected ? 'selected' : ''}
+              className={t.id === task?.id ? 'selected' : ''}
             >
-              <button type="button" className="row" onClick={() => setSelected(t.id)}>
+              <button type="button" className="row" onClick={() => setTask(t)}>
                 <Badge tone={enumKey(t.urgency, PREFIX.urgency)}>{l.urgency(t.urgency)}</Badge>
                 <span>{t.helpRequestId}</span>
                 <span>{l.t(`verification.taskStatus.${enumKey(t.status, PREFIX.taskStatus)}`)}</span>
@@ -96,6 +97,7 @@ function TaskWorkspace({ task, onChanged }: { task: VerificationTask; onChanged:
     (res) => {
       setCurrent(res.task);
       setRecorded(true);
+      request.reload();
       setKey(newKey());
       setText('');
       onChanged();
