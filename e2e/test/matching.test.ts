@@ -26,7 +26,7 @@ import {
   redeliver,
   token,
   verificationClient,
-  verifierToken,
+  verifyRequest,
 } from './helpers';
 
 const donor = (org: string) => token(`${org}-user`, org, 'supplier');
@@ -88,19 +88,7 @@ describe('verified needs meet donated stock', () => {
     const { helpRequest: hr } = await intake.createHelpRequest(helpRequest(overrides), {
       token: partnerToken,
     });
-    const taskId = `vt-${hr!.id}`;
-    await eventually(() =>
-      verification.getTask({ id: taskId }, { token: verifierToken() }).then((r) => r.task),
-    );
-    await verification.claimTask({ taskId }, { token: verifierToken() });
-    await verification.recordOutcome(
-      {
-        taskId,
-        idempotencyKey: `verify-${hr!.id}`,
-        outcome: { $case: 'verified', value: { correctedNeeds: [], note: '' } },
-      },
-      { token: verifierToken() },
-    );
+    await verifyRequest(verification, hr!.id);
     return hr!.id;
   }
 

@@ -34,7 +34,7 @@ import {
   supplierToken,
   token,
   verificationClient,
-  verifierToken,
+  verifyRequest,
 } from './helpers';
 
 const OFFER_TTL_MS = 5_000;
@@ -161,19 +161,7 @@ describe('volunteers deliver accepted matches', () => {
       }),
       { token: partnerToken },
     );
-    const taskId = `vt-${hr!.id}`;
-    await eventually(() =>
-      verification.getTask({ id: taskId }, { token: verifierToken() }).then((r) => r.task),
-    );
-    await verification.claimTask({ taskId }, { token: verifierToken() });
-    await verification.recordOutcome(
-      {
-        taskId,
-        idempotencyKey: `verify-${hr!.id}`,
-        outcome: { $case: 'verified', value: { correctedNeeds: [], note: '' } },
-      },
-      { token: verifierToken() },
-    );
+    await verifyRequest(verification, hr!.id);
     const proposal = await eventually(
       async () =>
         (
