@@ -18,9 +18,10 @@ import {
   RegisterVolunteerRequest,
   Skill,
   VehicleType,
+  type Volunteer,
   VolunteerServiceClient,
 } from '@nuanyang/proto/nuanyang/volunteer/v1/volunteer';
-import { type ServiceProcess, spawnService, startNatsServer } from '@nuanyang/testkit';
+import { freePort, type ServiceProcess, spawnService, startNatsServer } from '@nuanyang/testkit';
 import {
   codeOf,
   drained,
@@ -78,22 +79,23 @@ describe('volunteers deliver accepted matches', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     const env = { NATS_URL: nats.url };
-    const [i, v, inv] = await Promise.all([
-      spawnService('intake', env, slowStart),
-      spawnService('verification', env, slowStart),
-      spawnService('inventory', env, slowStart),
-    ]);
+    // All six start at once: the callers get their callees' addresses up front (they call them later).
+    const intakeAddress = `127.0.0.1:${await freePort()}`;
+    const inventoryAddress = `127.0.0.1:${await freePort()}`;
     // Two volunteer replicas on one database: their consumers share the durable and both sweep, so every
     // offer, time-out and re-offer below is raced by two processes.
     const replica = {
       ...env,
-      INTAKE_ADDRESS: i.address,
+      INTAKE_ADDRESS: intakeAddress,
       OFFER_TTL_MS: String(OFFER_TTL_MS),
       SWEEP_INTERVAL_MS: '500',
       MONGO_DATABASE: `test_volunteer_${process.pid}`,
     };
-    const [m, vol, vol2] = await Promise.all([
-      spawnService('matching', { ...env, INVENTORY_ADDRESS: inv.address }, slowStart),
+    const [i, v, inv, m, vol, vol2] = await Promise.all([
+      spawnService('intake', { ...env, GRPC_ADDRESS: intakeAddress }, slowStart),
+      spawnService('verification', env, slowStart),
+      spawnService('inventory', { ...env, GRPC_ADDRESS: inventoryAddress }, slowStart),
+      spawnService('matching', { ...env, INVENTORY_ADDRESS: inventoryAddress }, slowStart),
       spawnService('volunteer', replica, slowStart),
       spawnService('volunteer', replica, slowStart),
     ]);
@@ -187,6 +189,20 @@ describe('volunteers deliver accepted matches', () => {
       async () => {
         const t = await asOperator(id);
         return ok(t) ? t : undefined;
+      },
+      20_000,
+      what,
+    );
+
+  /**
+   * The caller's own record once `ok` holds. Active tasks and hours come from a query over the tasks' latest
+   * states, which follow the task log a moment behind (the store's projection), so they are awaited.
+   */
+  const meWhen = (user: string, what: string, ok: (v: Volunteer) => boolean) =>
+    eventually(
+      async () => {
+        const v = (await volunteer.getVolunteer({ id: 'me' }, { token: volunteerToken(user) })).volunteer;
+        return v && ok(v) ? v : undefined;
       },
       20_000,
       what,
@@ -444,7 +460,7 @@ describe('volunteers deliver accepted matches', () => {
     expect(await codeOf(volunteer.getDeliveryTask({ id }, { token: supplierToken('org-other-donor') }))).toBe(
       status.NOT_FOUND,
     );
-    expect((await volunteer.getVolunteer({ id: 'me' }, { token: holder })).volunteer?.activeTasks).toBe(1);
+    await meWhen(secondUser, 'one active task', (v) => v.activeTasks === 1);
 
     // Illegal moves.
     const update = (u: Parameters<typeof volunteer.updateTaskStatus>[0]['update'], k = key(), t = holder) =>
@@ -490,8 +506,7 @@ describe('volunteers deliver accepted matches', () => {
     );
     expect((await asOperator(id)).recipient?.name).toBe('王秀兰');
 
-    const me = (await volunteer.getVolunteer({ id: 'me' }, { token: holder })).volunteer!;
-    expect(me.activeTasks).toBe(0);
+    const me = await meWhen(secondUser, 'no active task, hours recorded', (v) => v.activeTasks === 0);
     expect(me.hoursTotal).toBeGreaterThan(0);
 
     // Matching marks the proposal fulfilled; intake follows to FULFILLED.
@@ -615,10 +630,7 @@ describe('volunteers deliver accepted matches', () => {
       'the task to be cancelled',
       (t) => t.status === DeliveryTaskStatus.DELIVERY_TASK_STATUS_CANCELLED,
     );
-    expect(
-      (await volunteer.getVolunteer({ id: 'me' }, { token: volunteerToken('lintong-c') })).volunteer
-        ?.activeTasks,
-    ).toBe(0);
+    await meWhen('lintong-c', 'no active task', (v) => v.activeTasks === 0);
     expect(await codeOf(volunteer.acceptTask({ taskId: id }, { token: volunteerToken('lintong-c') }))).toBe(
       status.NOT_FOUND,
     );
