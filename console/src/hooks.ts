@@ -50,3 +50,30 @@ export function useAction<A extends unknown[], R>(
   );
   return { run, running, error, clearError: () => setError(undefined) };
 }
+
+export interface PageOf<T> {
+  items: T[];
+  /** The token of the next page; empty or absent on the last one. */
+  next?: string;
+}
+
+/**
+ * A list loaded page by page: the first page whenever `deps` change (dropping pages loaded before), the next
+ * ones on loadMore(), following the API's page tokens.
+ */
+export function usePaged<T>(load: (pageToken: string) => Promise<PageOf<T>>, deps: unknown[]) {
+  const first = useLoad(() => load(''), deps);
+  const [extra, setExtra] = useState<{ after?: PageOf<T>; items: T[]; next?: string }>({ items: [] });
+  // Pages loaded after an older first page do not belong to this one.
+  const current = extra.after === first.data ? extra : { items: [], next: first.data?.next };
+  const more = useAction(async () => {
+    const page = await load(current.next ?? '');
+    setExtra({ after: first.data, items: [...current.items, ...page.items], next: page.next });
+  });
+  return {
+    ...first,
+    items: [...(first.data?.items ?? []), ...current.items],
+    hasMore: Boolean(current.next),
+    loadMore: more,
+  };
+}

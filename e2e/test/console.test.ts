@@ -211,7 +211,11 @@ describe('operator console', () => {
       await form.locator('button[type=submit]').click();
       const created = desk.locator('[data-testid=request-created]');
       await created.waitFor({ timeout: STEP_MS });
-      return (await created.getAttribute('data-id')) as string;
+      const id = (await created.getAttribute('data-id')) as string;
+      // The queue below the form shows it, with the phone (an operator may see it).
+      const row = desk.locator(`[data-testid=request-list] tr[data-id="${id}"]`);
+      await row.getByText('13987654321').waitFor({ timeout: STEP_MS });
+      return id;
     });
     expect(requestId).toBeTruthy();
 

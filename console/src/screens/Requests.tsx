@@ -4,7 +4,7 @@ import { enumValue, type HelpRequest, type Page, PREFIX } from '../api/types';
 import { Badge } from '../components/Badge';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Filter } from '../components/Field';
-import { useLoad } from '../hooks';
+import { usePaged } from '../hooks';
 import { DISTRICT_CODES, STATUSES, URGENCIES, useLabels } from '../labels';
 import { useSession } from '../session';
 import { RequestForm } from './RequestForm';
@@ -20,18 +20,21 @@ export function Requests() {
   const l = useLabels();
   const { can } = useSession();
   const [filters, setFilters] = useState<Filters>({ status: '', district: '', urgency: '' });
-  const list = useLoad(
-    () =>
-      api.get<{ helpRequests?: HelpRequest[]; page?: Page }>('/help-requests', {
+  const list = usePaged(
+    async (pageToken) => {
+      const res = await api.get<{ helpRequests?: HelpRequest[]; page?: Page }>('/help-requests', {
         statuses: filters.status ? [enumValue(filters.status, PREFIX.status)] : undefined,
         district: filters.district,
         urgency: filters.urgency ? enumValue(filters.urgency, PREFIX.urgency) : undefined,
-        pageSize: 100,
-      }),
+        pageSize: 50,
+        pageToken,
+      });
+      return { items: res.helpRequests ?? [], next: res.page?.nextPageToken };
+    },
     [filters],
   );
   const set = (key: keyof Filters) => (value: string) => setFilters((f) => ({ ...f, [key]: value }));
-  const requests = list.data?.helpRequests ?? [];
+  const requests = list.items;
 
   return (
     <section className="screen">
@@ -126,6 +129,12 @@ export function Requests() {
           </tbody>
         </table>
         {!list.loading && requests.length === 0 && <p className="empty">{l.t('common.empty')}</p>}
+        <ErrorNotice error={list.loadMore.error} />
+        {list.hasMore && (
+          <button type="button" disabled={list.loadMore.running} onClick={() => list.loadMore.run()}>
+            {l.t('common.more')}
+          </button>
+        )}
       </div>
     </section>
   );
