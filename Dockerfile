@@ -31,6 +31,8 @@ RUN test -f "services/${SERVICE}/package.json" || { echo "no services/${SERVICE}
 RUN --mount=type=cache,id=nuanyang-pnpm-store,target=/pnpm/store \
     pnpm install --offline --frozen-lockfile --store-dir "${PNPM_STORE_DIR}"
 RUN bash libs/proto/generate.sh && pnpm exec tsc -b "services/${SERVICE}"
+# The gateway serves the operator console: its static build goes into the image beside the gateway.
+RUN if [ "${SERVICE}" = gateway ]; then pnpm --filter @nuanyang/console build; fi
 
 # The service with its production dependencies only; the workspace libraries are copied in (not linked).
 # Then drop what the runtime never reads: TypeScript sources, build info, test configuration.
@@ -40,6 +42,7 @@ RUN --mount=type=cache,id=nuanyang-pnpm-store,target=/pnpm/store \
  && find /out /out/node_modules/.pnpm/@nuanyang+*/node_modules/@nuanyang/* -maxdepth 1 \
       \( -name src -o -name test -o -name '*.tsbuildinfo' -o -name tsconfig.json -o -name jest.config.js \
          -o -name generate.sh \) -exec rm -rf {} + \
+ && if [ "${SERVICE}" = gateway ]; then cp -R console/dist /out/console; fi \
  && test -f /out/dist/main.js \
  && test -f /out/node_modules/@nuanyang/telemetry/dist/register.js
 
@@ -49,7 +52,8 @@ LABEL org.opencontainers.image.title="nuanyang-${SERVICE}" \
       org.opencontainers.image.description="Nuanyang ${SERVICE}" \
       org.opencontainers.image.source="https://github.com/nuanyang/nuanyang"
 ENV NODE_ENV=production \
-    PROTO_ROOT=/app/proto
+    PROTO_ROOT=/app/proto \
+    CONSOLE_DIR=/app/console
 WORKDIR /app
 # Owned by root, read-only to the service's user.
 COPY --from=build /out /app

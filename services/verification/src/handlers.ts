@@ -17,7 +17,7 @@ export function verificationHandlers(tasks: VerificationTasks, log: Logger): Ver
       return { task: await tasks.get(req.id) };
     }),
     claimTask: unary(async (req, ctx) => {
-      requireRole(ctx, ['verifier']);
+      requireRole(ctx, ['verifier', 'operator']);
       return { task: await tasks.claim(req.taskId, ctx.principal) };
     }),
     releaseTask: unary(async (req, ctx) => {
@@ -25,7 +25,7 @@ export function verificationHandlers(tasks: VerificationTasks, log: Logger): Ver
       return { task: await tasks.release(req.taskId, ctx.principal) };
     }),
     recordOutcome: unary(async (req, ctx) => {
-      requireRole(ctx, ['verifier']);
+      requireRole(ctx, ['verifier', 'operator']);
       return tasks.recordOutcome(req, ctx.principal);
     }),
   };
