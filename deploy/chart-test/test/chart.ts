@@ -29,7 +29,8 @@ export const ALL_SERVICES = [
   'reporting',
   'gateway',
 ];
-export const DEFAULT_ENABLED = ['intake', 'verification', 'reporting', 'gateway'];
+/** Every service and the gateway run in a default install: the loop needs them all. */
+export const DEFAULT_ENABLED = ALL_SERVICES;
 
 export interface Manifest {
   apiVersion: string;

@@ -51,9 +51,10 @@ test('a service block overrides default key by key, false and 0 included', () =>
   const objects = render([], ['services.intake.autoscaling.enabled=false', 'services.intake.replicas=0']);
   const intake = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'relief-nuanyang-intake');
   expect(intake?.spec.replicas).toBe(0);
-  expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual([
-    'relief-nuanyang-gateway',
-    'relief-nuanyang-reporting',
-    'relief-nuanyang-verification',
-  ]);
+  // Every other workload keeps its autoscaler.
+  expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual(
+    ['gateway', 'inventory', 'matching', 'reporting', 'verification', 'volunteer'].map(
+      (s) => `relief-nuanyang-${s}`,
+    ),
+  );
 });
