@@ -28,8 +28,8 @@ export function humanDuration(s: number | undefined): string {
   return `${(s / 86400).toFixed(1)} d`;
 }
 
-/** Rows as aligned columns; numbers (columns after the first) right-aligned. */
-export function table(rows: string[][], indent = '  '): string[] {
+/** Rows as aligned columns: the first left-aligned, the others (numbers) right-aligned unless `left`. */
+export function table(rows: string[][], indent = '  ', left = 1): string[] {
   const widths: number[] = [];
   for (const row of rows)
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, width(cell));
@@ -37,7 +37,7 @@ export function table(rows: string[][], indent = '  '): string[] {
     (row) =>
       indent +
       row
-        .map((cell, i) => (i === 0 ? pad(cell, widths[i]!, 'end') : pad(cell, widths[i]!, 'start')))
+        .map((cell, i) => pad(cell, widths[i]!, i < left ? 'end' : 'start'))
         .join('   ')
         .trimEnd(),
   );

@@ -87,7 +87,6 @@ describe('nuanyang against the platform', () => {
   it('loads demo data with work left in every stage, stage by stage, as plain lines off a terminal', async () => {
     const ran = await demo();
     expect({ code: ran.code, stderr: ran.code === 0 ? '' : ran.stderr }).toEqual({ code: 0, stderr: '' });
-    console.log(ran.stderr);
     const result = JSON.parse(ran.stdout);
     expect(result).toMatchObject({ seed: 20211223, requests: REQUESTS, expected: { collected: REQUESTS } });
     for (const stage of ['verification', 'acceptance', 'delivery'])
@@ -112,7 +111,6 @@ describe('nuanyang against the platform', () => {
   it('changes nothing when run again', async () => {
     const ran = await demo();
     expect({ code: ran.code, stderr: ran.code === 0 ? '' : ran.stderr }).toEqual({ code: 0, stderr: '' });
-    console.log(ran.stderr);
     expect(JSON.parse(ran.stdout).expected).toEqual(expected);
   }, 300_000);
 

@@ -25,7 +25,7 @@ interface DemoOptions {
   json?: boolean;
 }
 
-export const DEMO_DEFAULTS = { requests: 120, seed: 20211223, inProgress: 0.25 } as const;
+export const DEMO_DEFAULTS = { requests: 60, seed: 20211223, inProgress: 0.25 } as const;
 
 /** Someone to sign in to the console as, with a token for them. */
 export interface DemoIdentity {
@@ -69,7 +69,12 @@ export function demoCommand(program: Command, io: Io): void {
       3,
     )
     .option('--concurrency <n>', 'calls in flight at once', parse.integer(1, 64), 8)
-    .option('--stage-timeout <duration>', 'how long one stage may wait for the platform', parse.duration, 120)
+    .option(
+      '--stage-timeout <duration>',
+      'how long a stage may wait for the platform without progress',
+      parse.duration,
+      120,
+    )
     .option('--json', 'print the result (ids, expected figures, tokens) as JSON')
     .addHelpText(
       'after',
@@ -137,6 +142,7 @@ export function demoCommand(program: Command, io: Io): void {
           ...table(
             identities.map((i) => [i.role, i.name, i.token]),
             '    ',
+            3,
           ),
           '',
         ].join('\n'),

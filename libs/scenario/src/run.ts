@@ -34,7 +34,10 @@ export interface RunOptions {
   jwtSecret: string;
   /** Calls in flight at once; default 8. */
   concurrency?: number;
-  /** How long one stage may wait for the platform (e.g. for matching to propose); default 120 s. */
+  /**
+   * How long a stage may wait for the platform (e.g. for matching to propose) without any progress; each
+   * step done restarts the clock, so a slow but moving platform is waited for. Default 120 s.
+   */
   stageTimeoutMs?: number;
   /** Verification's MAX_CALL_ATTEMPTS: unanswered calls before a request is unreachable; default 3. */
   callAttempts?: number;
@@ -114,6 +117,10 @@ class Run {
   /** Volunteer id → user id (the JWT subject they act as). */
   private readonly volunteerUsers = new Map<string, string>();
   private readonly volunteerIds = new Map<string, string>();
+  /** The last count reported per stage, and when a count last moved (waitFor's clock). */
+  private readonly lastDone = new Map<Stage, number>();
+  private progressedAt = Date.now();
+  private lastError: unknown;
   private readonly pool: ReturnType<typeof pLimit>;
 
   constructor(
@@ -166,6 +173,10 @@ class Run {
   }
 
   private progress(stage: Stage, done: number, total: number): void {
+    if (done !== this.lastDone.get(stage)) {
+      this.lastDone.set(stage, done);
+      this.progressedAt = Date.now();
+    }
     this.options.onProgress?.(stage, done, total);
   }
 
@@ -382,10 +393,13 @@ class Run {
     const i = this.scenario.requests.indexOf(r);
     const verifier = this.token(`verifier-${i % 5}`, 'coordination-centre', 'verifier');
     const record = async (n: number, outcome: RecordOutcomeRequest['outcome']) => {
-      await this.verification.claimTask({ taskId: task.id }, { token: verifier });
-      return this.verification.recordOutcome(
-        { taskId: task.id, idempotencyKey: `${this.prefix}-${r.key}-call-${n}`, outcome },
-        { token: verifier },
+      // Claiming a task one holds extends the claim, and the outcome has a key: both safe to retry.
+      await this.retrying(() => this.verification.claimTask({ taskId: task.id }, { token: verifier }));
+      return this.retrying(() =>
+        this.verification.recordOutcome(
+          { taskId: task.id, idempotencyKey: `${this.prefix}-${r.key}-call-${n}`, outcome },
+          { token: verifier },
+        ),
       );
     };
     switch (r.verification) {
@@ -447,7 +461,11 @@ class Run {
         await this.each(
           ours.filter((p) => p.status === ProposalStatus.PROPOSAL_STATUS_PROPOSED),
           async (p) => {
-            await this.matching.acceptProposal({ id: p.id, note: '已备货' }, { token });
+            // A failure leaves the proposal to the next round, which reads its state again.
+            if (
+              !(await this.orNextRound(this.matching.acceptProposal({ id: p.id, note: '已备货' }, { token })))
+            )
+              return;
             accepted.add(p.id);
             this.progress('matches accepted', Math.min(accepted.size, expected), expected);
           },
@@ -494,7 +512,8 @@ class Run {
         const final =
           task.status === DeliveryTaskStatus.DELIVERY_TASK_STATUS_DELIVERED ||
           task.status === DeliveryTaskStatus.DELIVERY_TASK_STATUS_FAILED;
-        if (!final && !(await this.carryOut(task, plan))) return;
+        // A failure leaves the task to the next round, which reads its state again.
+        if (!final && !(await this.orNextRound(this.carryOut(task, plan)))) return;
         if (task.assignedVolunteerId) active.add(task.assignedVolunteerId);
         ended.add(task.id);
         this.progress('deliveries', Math.min(ended.size, expected), expected);
@@ -551,17 +570,65 @@ class Run {
     return Promise.all(items.map((item, i) => this.pool(() => fn(item, i))));
   }
 
-  /** Polls until `probe` returns a value; throws naming what did not happen in time. */
+  /**
+   * A call that a busy platform may fail for the moment (a deadline, a replica restarting): tried up to four
+   * times. Only for calls that are safe to repeat (idempotency keys, or repeating returns the same result).
+   */
+  private async retrying<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (attempt >= 4 || !TRANSIENT.has((err as ServiceError).code)) throw err;
+        this.lastError = err;
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
+  }
+
+  /**
+   * In a polling stage: the step's result, or false when it failed for the moment or because the state moved
+   * on under it (an offer lapsed, a proposal expired); the next round reads the state again and decides anew.
+   */
+  private async orNextRound<T>(step: Promise<T>): Promise<T | false> {
+    try {
+      return await step;
+    } catch (err) {
+      const code = (err as ServiceError).code;
+      if (!TRANSIENT.has(code) && code !== GrpcStatus.FAILED_PRECONDITION) throw err;
+      this.lastError = err;
+      return false;
+    }
+  }
+
+  /**
+   * Polls until `probe` returns a value; throws naming what did not happen while nothing progressed (and
+   * the last error a round set aside). A probe failing for the moment is tried again in the next round.
+   */
   private async waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + (this.options.stageTimeoutMs ?? 120_000);
+    const timeoutMs = this.options.stageTimeoutMs ?? 120_000;
+    const started = Date.now();
     for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`scenario: waited too long for ${what}`);
+      const value = await this.orNextRound(probe());
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > Math.max(started, this.progressedAt) + timeoutMs)
+        throw new Error(
+          `scenario: waited ${Math.round(timeoutMs / 1000)} s without progress for ${what}` +
+            (this.lastError ? ` (last error: ${(this.lastError as Error).message})` : ''),
+        );
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 }
+
+/** Statuses a busy or restarting platform answers for the moment. */
+const TRANSIENT = new Set<GrpcStatus>([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.INTERNAL,
+  GrpcStatus.ABORTED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+]);
 
 function isStatus(err: unknown, code: GrpcStatus): boolean {
   return typeof err === 'object' && err !== null && (err as ServiceError).code === code;
