@@ -76,6 +76,12 @@ export function host(value: string): string {
   return value;
 }
 
+/** Text that is not empty (an organisation id, a subject). */
+export function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must not be empty');
+  return value.trim();
+}
+
 /** Collects a repeatable option (`--district yanta --district beilin`, or `--district yanta,beilin`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [

@@ -61,6 +61,11 @@ describe('bad arguments exit with 2 and say what is wrong', () => {
     ],
     ['a missing --roles', ['token', '--org', 'o1'], "error: required option '--roles <roles>' not specified"],
     [
+      'an empty --org',
+      ['token', '--org', ' ', '--roles', 'viewer'],
+      "error: option '--org <id>' argument ' ' is invalid. must not be empty",
+    ],
+    [
       'a bad --ttl',
       ['token', '--org', 'o1', '--roles', 'viewer', '--ttl', 'soon'],
       "error: option '--ttl <duration>' argument 'soon' is invalid. expected a positive duration such as 90s, 30m, 12h or 7d",

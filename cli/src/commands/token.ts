@@ -14,13 +14,13 @@ export function tokenCommand(program: Command, io: Io): void {
   program
     .command('token')
     .description('print a bearer token (JWT) for an organisation and roles, signed with the secret')
-    .requiredOption('--org <id>', 'organisation id (the org claim)')
+    .requiredOption('--org <id>', 'organisation id (the org claim)', parse.nonEmpty)
     .addOption(
       new Option('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`)
         .argParser(parse.roles)
         .makeOptionMandatory(),
     )
-    .option('--subject <subject>', 'user id (the sub claim)', undefined)
+    .option('--subject <subject>', 'user id (the sub claim; default <first role>@<org>)', parse.nonEmpty)
     .addOption(
       new Option('--ttl <duration>', 'lifetime, e.g. 30m, 12h, 7d')
         .default(12 * 3600, '12h')
