@@ -105,6 +105,40 @@ describe('KeyedAggregateStore', () => {
   });
 });
 
+describe('KeyedAggregateStore causes', () => {
+  it("finds a cause by walking the aggregate's own keys, older than one batch too, and applies it once", async () => {
+    const connection = await connectMongo(testServers().mongoUrl, `keyed_cause_${process.pid}`, log);
+    try {
+      const keyed = new KeyedAggregateStore<Counter>(connection, { name: 'caused', log });
+      await keyed.init();
+      await keyed.create('c', { state: { count: 0, entries: [] }, events: [] });
+      const bump = (c: { state: Counter }) => ({
+        state: { ...c.state, count: c.state.count + 1 },
+        events: [],
+      });
+      for (let i = 1; i <= 40; i++) await keyed.update('c', bump, { causedBy: `event-${i}` });
+      // Another aggregate's change with the same cause is not this one's.
+      await keyed.create('other', { state: { count: 0, entries: [] }, events: [] }, { causedBy: 'event-99' });
+
+      expect(await keyed.findCaused('c', 'event-3')).toMatchObject({ version: 4, state: { count: 3 } });
+      expect(await keyed.findCaused('c', 'event-40')).toMatchObject({ version: 41 });
+      expect(await keyed.findCaused('c', 'event-99')).toBeNull();
+      expect(await keyed.findCaused('missing', 'event-3')).toBeNull();
+      // Redeliveries of old and new causes, racing: nothing is applied twice.
+      const again = await Promise.all(
+        ['event-2', 'event-2', 'event-39', 'event-41', 'event-41'].map((cause) =>
+          keyed.update('c', bump, { causedBy: cause }),
+        ),
+      );
+      expect(again.filter((r) => r.applied)).toHaveLength(1);
+      expect((await keyed.loadOrThrow('c')).state.count).toBe(41);
+    } finally {
+      await connection.dropDatabase();
+      await connection.close();
+    }
+  });
+});
+
 describe('outbox relay on the real NATS', () => {
   let connection: Connection;
   let nats: Awaited<ReturnType<typeof startNatsServer>>;

@@ -19,7 +19,7 @@ import {
   TaskStatus,
   type VerificationTask,
 } from '@nuanyang/proto/nuanyang/verification/v1/verification';
-import type { AggregateStore, EventDraft } from '@nuanyang/store';
+import { AggregateNotFoundError, type AggregateStore, type EventDraft } from '@nuanyang/store';
 import {
   asOf,
   claim,
@@ -195,9 +195,17 @@ export class VerificationTasks {
     return { tasks: items.map((r) => asOf(r.state.task, now)), nextPageToken };
   }
 
+  /** A change to one task; an unknown id is the caller's NOT_FOUND, not an internal error. */
+  private changeTask(id: string, decide: Parameters<AggregateStore<TaskState>['update']>[1]) {
+    return this.store.update(id, decide).catch((err: unknown) => {
+      if (err instanceof AggregateNotFoundError) throw new NotFoundError(`verification task ${id} not found`);
+      throw err;
+    });
+  }
+
   async claim(id: string, principal: Principal): Promise<VerificationTask> {
     const by = verifierOf(principal);
-    const { change } = await this.store.update(id, (current) => {
+    const { change } = await this.changeTask(id, (current) => {
       const now = new Date();
       const task = {
         ...claim(current.state.task, by, now, this.policy.claimTtlMs),
@@ -222,7 +230,7 @@ export class VerificationTasks {
 
   async release(id: string, principal: Principal): Promise<VerificationTask> {
     const by = verifierOf(principal);
-    const { change } = await this.store.update(id, (current) => {
+    const { change } = await this.changeTask(id, (current) => {
       const task = { ...release(current.state.task, by, new Date()), version: current.version + 1 };
       const released: EventDraft = {
         subject: SUBJECTS.verification.taskReleased,
