@@ -10,7 +10,9 @@ import { drainedAll, eventually, operatorToken, redeliverAll } from './helpers';
  * districts, some rejected, duplicate or unreachable, stock for most categories but not all, volunteers who
  * decline and fail some tasks. Reporting must show exactly the figures the plan implies.
  */
-const REQUESTS = Number(process.env.SCENARIO_REQUESTS ?? 200);
+// 120 by default keeps make test near 20 minutes on two cores (FerretDB's SQLite backend is the bottleneck:
+// every write is several round trips); SCENARIO_REQUESTS=300 runs a bigger one.
+const REQUESTS = Number(process.env.SCENARIO_REQUESTS ?? 120);
 const CALL_ATTEMPTS = 2;
 
 /** The summary fields the plan decides, in the shape reporting serves them. */
@@ -120,7 +122,7 @@ describe(`a relief scenario of ${REQUESTS} requests through every service`, () =
       { jwtSecret: TEST_JWT_SECRET, callAttempts: CALL_ATTEMPTS, stageTimeoutMs: 180_000 },
     );
     expected = expectedFigures(scenario.truth, run);
-  }, 600_000);
+  }, 1_200_000);
 
   afterAll(async () => {
     reporting?.close();
@@ -152,7 +154,8 @@ describe(`a relief scenario of ${REQUESTS} requests through every service`, () =
       (sum, t) => sum + ((t.deliveredAt ?? t.updatedAt)!.getTime() - t.acceptedAt!.getTime()) / 3600_000,
       0,
     );
-    expect(s.volunteerHours).toBeCloseTo(hours, 6);
+    // Reporting gives hours to 0.001 h.
+    expect(Math.abs(s.volunteerHours - hours)).toBeLessThanOrEqual(0.0005);
     expect(s.sla).toMatchObject({ verificationBreaches: 0, deliveryTimeouts: 0 });
     for (const d of [s.timeToVerify, s.timeToMatch, s.timeToDeliver]) {
       const p50 = d!.p50!.seconds + d!.p50!.nanos / 1e9;

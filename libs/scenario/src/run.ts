@@ -616,7 +616,7 @@ class Run {
           `scenario: waited ${Math.round(timeoutMs / 1000)} s without progress for ${what}` +
             (this.lastError ? ` (last error: ${(this.lastError as Error).message})` : ''),
         );
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
 }

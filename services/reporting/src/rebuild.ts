@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { Bus, PRODUCERS, streamName } from '@nuanyang/bus';
 import { createLogger } from '@nuanyang/logger';
 import { connectMongo } from '@nuanyang/store';
@@ -16,8 +17,9 @@ import { durableName, factsCollectionName } from './read-model';
 async function main(): Promise<void> {
   const log = createLogger('reporting-rebuild');
   const config = loadReportingConfig();
-  const i = process.argv.indexOf('--generation');
-  const generation = i > 0 ? Number(process.argv[i + 1]) : config.READ_MODEL_GENERATION;
+  const { values } = parseArgs({ options: { generation: { type: 'string' } } });
+  const generation =
+    values.generation === undefined ? config.READ_MODEL_GENERATION : Number(values.generation);
   if (!Number.isInteger(generation) || generation < 1)
     throw new Error('--generation must be a whole number ≥ 1');
 
