@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHealthClient } from '@nuanyang/grpc-kit';
@@ -59,10 +60,14 @@ function currentTestPath(): string | undefined {
   return expectGlobal?.getState?.().testPath;
 }
 
+/**
+ * A database no other spawn uses. Jest gives each test file a fresh copy of this module (the sequence starts
+ * again) in the same process (the same pid), so a random part keeps two files' services apart.
+ */
 function databaseName(name: string): string {
   sequence += 1;
   const safe = name.replace(/[^A-Za-z0-9]/g, '').slice(0, 20);
-  return `test_${safe}_${process.pid}_${sequence}`;
+  return `test_${safe}_${process.pid}_${randomBytes(3).toString('hex')}_${sequence}`;
 }
 
 /**
