@@ -431,8 +431,9 @@ class Run {
   private async accept(): Promise<void> {
     const expected = this.scenario.truth.deliveryTasks;
     this.progress('matches accepted', 0, expected);
+    // Kept across rounds, so the count only grows: a round that finds nothing new is no progress.
+    const accepted = new Set<string>();
     await this.waitFor(`${expected} proposals accepted`, async () => {
-      const accepted = new Set<string>();
       for (const name of this.scenario.donors) {
         const donor = this.org(name);
         const token = this.token(`${donor}-staff`, donor, 'supplier');
