@@ -2,11 +2,13 @@ import {
   AckPolicy,
   type ConsumerMessages,
   DeliverPolicy,
+  DiscardPolicy,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
   jetstream,
   jetstreamManager,
+  RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -32,11 +34,36 @@ export const deadLetterSubject = (durable: string) => `nuanyang.deadletter.${dur
 
 /**
  * Longer than the outbox relay's retry horizon: an event re-published after a crash between publish and
- * "mark published" falls inside it and is dropped by the server as a duplicate.
+ * "mark published" falls inside it and is dropped by the server as a duplicate. (The JetStream store does
+ * not rely on it: it records causes in the stream itself, see @nuanyang/store.)
  */
 const DUPLICATE_WINDOW_MS = 2 * 3600_000;
+/** The largest message a service may append (an aggregate's state travels in its change's headers). */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** How the streams are kept: replicas 1 on one machine, 3 in a cluster (the chart's production values). */
+export interface StreamOptions {
+  replicas: number;
+}
+
+/**
+ * The subject a canonical event subject (`nuanyang.<service>.<entity>.<event>`, as in SUBJECTS) is stored
+ * under by the JetStream store: `nuanyang.<service>.<aggregate>.<id>.<entity>.<event>.<cause>`. The
+ * aggregate's tokens let it read and guard one aggregate's messages by subject; see @nuanyang/store.
+ */
+export function storedEventFilter(canonical: string): string {
+  const [root, service, entity, event] = canonical.split('.');
+  return `${root}.${service}.*.*.${entity}.${event}.*`;
+}
+
+/** The canonical subject of a message in either layout (the store's seven tokens or the plain four). */
+export function canonicalSubject(subject: string): string {
+  const tokens = subject.split('.');
+  return tokens.length === 7 ? [tokens[0], tokens[1], tokens[4], tokens[5]].join('.') : subject;
+}
 
 export interface BusMessage {
+  /** The canonical subject (`nuanyang.<service>.<entity>.<event>`), whichever layout it was stored in. */
   subject: string;
   data: Uint8Array;
   /** The event id, sent as Nats-Msg-Id. */
@@ -69,8 +96,8 @@ export class Bus {
 
   private constructor(
     readonly connection: NatsConnection,
-    private readonly js: JetStreamClient,
-    private readonly jsm: JetStreamManager,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
     private readonly log: Logger,
   ) {}
 
@@ -86,14 +113,32 @@ export class Bus {
     return new Bus(connection, jetstream(connection), await jetstreamManager(connection), log);
   }
 
-  /** Declares the streams of these producers (and the dead-letter stream); safe to call from every replica. */
-  async ensureStreams(...producers: Producer[]): Promise<void> {
+  /**
+   * Declares the streams of these producers (and the dead-letter stream); safe to call from every replica.
+   * A producer's stream is the system of record of its aggregates: kept without age or size limits on file
+   * storage (a full disk refuses new writes rather than dropping history), read by direct gets, open to
+   * atomic batches (a change with several events).
+   */
+  async ensureStreams(options: StreamOptions, ...producers: Producer[]): Promise<void> {
     const configs = [
       ...producers.map((p) => ({ name: streamName(p), subjects: [`nuanyang.${p}.>`] })),
       { name: DEAD_LETTER_STREAM, subjects: ['nuanyang.deadletter.>'] },
     ];
     for (const cfg of configs) {
-      const full = { ...cfg, storage: StorageType.File, duplicate_window: nanos(DUPLICATE_WINDOW_MS) };
+      const full = {
+        ...cfg,
+        storage: StorageType.File,
+        num_replicas: options.replicas,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.New,
+        max_age: 0,
+        max_bytes: -1,
+        max_msgs: -1,
+        max_msg_size: MAX_MESSAGE_BYTES,
+        duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        allow_direct: true,
+        allow_atomic: true,
+      };
       try {
         await this.jsm.streams.add(full);
       } catch {
@@ -138,7 +183,8 @@ export class Bus {
       durable_name: spec.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subjects: spec.subjects,
+      // Both layouts: plain subjects (services still on the MongoDB store) and the JetStream store's.
+      filter_subjects: spec.subjects.flatMap((s) => [s, storedEventFilter(s)]),
       max_deliver: maxDeliver,
       ack_wait: nanos(spec.ackWaitMs ?? 30_000),
     };
@@ -158,7 +204,7 @@ export class Bus {
   private async handle(m: JsMsg, spec: ConsumerSpec, maxDeliver: number): Promise<void> {
     const eventId = m.headers?.get('Nats-Msg-Id') ?? '';
     const message: BusMessage = {
-      subject: m.subject,
+      subject: canonicalSubject(m.subject),
       data: m.data,
       eventId,
       deliveryCount: m.info.deliveryCount,

@@ -14,7 +14,7 @@ describe('Bus on a real nats-server', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     bus = await Bus.connect(nats.url, 'bus-test', log);
-    await bus.ensureStreams('intake', 'verification');
+    await bus.ensureStreams({ replicas: 1 }, 'intake', 'verification');
   });
   afterAll(async () => {
     await bus.close();
@@ -22,7 +22,7 @@ describe('Bus on a real nats-server', () => {
   });
 
   it('declares streams idempotently and stores a re-published event once', async () => {
-    await bus.ensureStreams('intake');
+    await bus.ensureStreams({ replicas: 1 }, 'intake');
     const first = await bus.publish('nuanyang.intake.request.received', bytes('a'), 'evt-1');
     const again = await bus.publish('nuanyang.intake.request.received', bytes('a'), 'evt-1');
     expect(first.duplicate).toBe(false);

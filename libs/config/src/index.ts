@@ -34,6 +34,8 @@ export function serviceSchema(name: string, defaultPort: number) {
       .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only')
       .default(`nuanyang_${name}`),
     NATS_URL: z.string().min(1, 'required, e.g. nats://127.0.0.1:4222'),
+    /** Replicas of the service's stream, its system of record: 1 on one server, 3 in a JetStream cluster. */
+    NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
     LOG_LEVEL: logLevel.default('info'),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),

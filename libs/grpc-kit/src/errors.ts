@@ -54,6 +54,12 @@ export class AbortedError extends DomainError {
   readonly code = status.ABORTED;
 }
 
+/** A dependency (NATS, the database, another service) stayed unreachable through the retries: try again. */
+export class UnavailableError extends DomainError {
+  override name = 'UnavailableError';
+  readonly code = status.UNAVAILABLE;
+}
+
 export class ResourceExhaustedError extends DomainError {
   override name = 'ResourceExhaustedError';
   readonly code = status.RESOURCE_EXHAUSTED;

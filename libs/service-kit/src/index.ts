@@ -49,7 +49,7 @@ export function runService<C extends ServiceConfig>(def: ServiceDefinition<C>): 
     runtime.onStop('mongo', () => mongo.close());
     const bus = await Bus.connect(config.NATS_URL, def.name, log);
     runtime.onStop('nats', () => bus.close());
-    await bus.ensureStreams(...def.streams);
+    await bus.ensureStreams({ replicas: config.NATS_REPLICAS }, ...def.streams);
 
     const parts = await def.setup({ config, log, mongo, bus });
     for (const store of parts.stores) await store.init();

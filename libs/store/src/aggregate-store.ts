@@ -3,50 +3,18 @@ import type { Logger } from '@nuanyang/logger';
 import { contextFromCarrier, currentTraceCarrier } from '@nuanyang/telemetry';
 import { type Connection, type Model, Schema } from 'mongoose';
 import { isDuplicateKey } from './connection';
-
-/** An event a decision causes; encoded once the store has given it its id and time. */
-export interface EventDraft {
-  subject: string;
-  encode(meta: { eventId: string; occurredAt: Date }): Uint8Array;
-}
-
-export interface Decision<S> {
-  state: S;
-  events: EventDraft[];
-}
-
-/** One appended change: the aggregate's state after it, and what caused it. */
-export interface Change<S> {
-  aggregateId: string;
-  version: number;
-  state: S;
-  recordedAt: Date;
-  /** Event id or idempotency key that caused this change; at most one change per cause. */
-  causedBy?: string;
-  /** Hash of the request that caused it, to tell a retry from a reused key. */
-  requestHash?: string;
-  actor?: string;
-}
+import {
+  AggregateNotFoundError,
+  type Change,
+  type Decision,
+  VersionConflictError,
+  type WriteResult,
+} from './event-store';
 
 export interface AppendOptions {
   causedBy?: string;
   requestHash?: string;
   actor?: string;
-}
-
-/** Result of a write: `applied` is false when the cause had already been applied (a retry or redelivery). */
-export interface WriteResult<S> {
-  change: Change<S>;
-  applied: boolean;
-}
-
-export class AggregateNotFoundError extends Error {
-  override name = 'AggregateNotFoundError';
-}
-
-/** Too many writers kept winning the race for the next version. */
-export class VersionConflictError extends Error {
-  override name = 'VersionConflictError';
 }
 
 export interface StoredEvent {
@@ -223,7 +191,16 @@ export class AggregateStore<S extends object> {
     const recordedAt = new Date();
     const events: StoredEvent[] = decision.events.map((draft, i) => {
       const eventId = `${this.options.name}.${id}.v${version}.${i}`;
-      const data = Buffer.from(draft.encode({ eventId, occurredAt: recordedAt }));
+      const data = Buffer.from(
+        draft.encode({
+          eventId,
+          occurredAt: recordedAt,
+          aggregateId: id,
+          aggregateVersion: version,
+          actorOrganisationId: '',
+          actorUserId: opts.actor ?? '',
+        }),
+      );
       return { id: eventId, subject: draft.subject, data };
     });
     const doc: ChangeDoc = {

@@ -1,14 +1,24 @@
 export {
-  AggregateNotFoundError,
   AggregateStore,
   type AggregateStoreOptions,
   type AppendOptions,
-  type Change,
-  type Decision,
-  type EventDraft,
-  VersionConflictError,
-  type WriteResult,
 } from './aggregate-store';
 export { connectMongo, isDuplicateKey } from './connection';
+export {
+  type Actor,
+  AggregateNotFoundError,
+  type Change,
+  type Decide,
+  type Decision,
+  type EventDraft,
+  type EventMeta,
+  type EventStore,
+  IdempotencyKeyReusedError,
+  VersionConflictError,
+  type WriteOptions,
+  type WriteResult,
+} from './event-store';
+export { isTransient, JetStreamStore, type JetStreamStoreOptions } from './jetstream-store';
 export { KeyedAggregateStore } from './keyed-aggregate-store';
+export { MemoryStore, type RecordedEvent } from './memory-store';
 export { startRelay } from './relay';

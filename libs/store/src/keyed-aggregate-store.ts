@@ -4,11 +4,11 @@ import type { Connection } from 'mongoose';
 import {
   AggregateStore,
   type AggregateStoreOptions,
-  type Change,
   type ChangeDoc,
   toBytes,
   toChange,
 } from './aggregate-store';
+import type { Change } from './event-store';
 
 /** How often the relay looks for changes another replica left unpublished when nothing failed here. */
 const RELAY_SCAN_EVERY_MS = 30_000;

@@ -149,7 +149,7 @@ describe('outbox relay on the real NATS', () => {
     connection = await connectMongo(testServers().mongoUrl, database, log);
     nats = await startNatsServer();
     bus = await Bus.connect(nats.url, 'relay-test', log);
-    await bus.ensureStreams('intake');
+    await bus.ensureStreams({ replicas: 1 }, 'intake');
   });
   afterAll(async () => {
     await bus.close();
