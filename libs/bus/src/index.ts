@@ -12,7 +12,13 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection, nanos, headers as natsHeaders } from '@nats-io/transport-node';
+import {
+  connect,
+  type MsgHdrs,
+  type NatsConnection,
+  nanos,
+  headers as natsHeaders,
+} from '@nats-io/transport-node';
 import type { Logger } from '@nuanyang/logger';
 import { withConsumerSpan, withProducerSpan } from '@nuanyang/telemetry';
 import type { Context } from '@opentelemetry/api';
@@ -84,6 +90,15 @@ export interface ConsumerSpec {
   /** Deliveries before the message goes to the dead-letter subject. */
   maxDeliver?: number;
   ackWaitMs?: number;
+}
+
+export interface BatchConsumerSpec {
+  from: Producer;
+  durable: string;
+  /** Raw subject filters (a projector follows `nuanyang.<service>.<aggregate>.>`). */
+  filters: string[];
+  maxBatch?: number;
+  handler: (messages: { subject: string; data: Uint8Array; header: MsgHdrs | undefined }[]) => Promise<void>;
 }
 
 export interface PublishResult {
@@ -199,6 +214,65 @@ export class Bus {
       for await (const m of messages) await this.handle(m, spec, maxDeliver);
     })();
     this.running.push({ messages, loop });
+  }
+
+  /**
+   * A durable consumer handed whatever has arrived, up to `maxBatch` messages at a time (a projector's bulk
+   * write), over raw subject filters. The batch is acked once the handler returns; a failing handler gets
+   * it again after a delay. Handlers must be idempotent: a batch may come again after a crash.
+   */
+  async consumeBatches(spec: BatchConsumerSpec): Promise<void> {
+    const stream = streamName(spec.from);
+    const config = {
+      durable_name: spec.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subjects: spec.filters,
+      ack_wait: nanos(30_000),
+    };
+    try {
+      await this.jsm.consumers.add(stream, config);
+    } catch {
+      await this.jsm.consumers.update(stream, spec.durable, config);
+    }
+    const consumer = await this.js.consumers.get(stream, spec.durable);
+    const maxBatch = spec.maxBatch ?? 256;
+    const messages = await consumer.consume({ max_messages: maxBatch * 2 });
+    const arrived: JsMsg[] = [];
+    let wake: (() => void) | undefined;
+    let ended = false;
+    const receive = (async () => {
+      for await (const m of messages) {
+        arrived.push(m);
+        wake?.();
+      }
+      ended = true;
+      wake?.();
+    })();
+    const flush = (async () => {
+      for (;;) {
+        if (arrived.length === 0) {
+          if (ended) return;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+          continue;
+        }
+        const batch = arrived.splice(0, maxBatch);
+        try {
+          await spec.handler(batch.map((m) => ({ subject: m.subject, data: m.data, header: m.headers })));
+          for (const m of batch) m.ack();
+        } catch (err) {
+          this.log.warn(
+            { err, durable: spec.durable, messages: batch.length },
+            'batch handler failed; retrying',
+          );
+          for (const m of batch) m.nak(1_000);
+        }
+      }
+    })();
+    this.running.push({ messages, loop: Promise.all([receive, flush]).then(() => undefined) });
   }
 
   private async handle(m: JsMsg, spec: ConsumerSpec, maxDeliver: number): Promise<void> {

@@ -21,4 +21,5 @@ export {
 export { isTransient, JetStreamStore, type JetStreamStoreOptions } from './jetstream-store';
 export { KeyedAggregateStore } from './keyed-aggregate-store';
 export { MemoryStore, type RecordedEvent } from './memory-store';
+export { Projection, type ProjectionOptions, type ReadDocument } from './projection';
 export { startRelay } from './relay';

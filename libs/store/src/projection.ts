@@ -1,0 +1,133 @@
+import { type Bus, type Producer, streamName } from '@nuanyang/bus';
+import type { Logger } from '@nuanyang/logger';
+import type { AnyBulkWriteOperation, Model } from 'mongoose';
+import pLimit from 'p-limit';
+import { isDuplicateKey } from './connection';
+import type { Change, EventStore } from './event-store';
+
+/** A read-model document: the aggregate's id and version, and top-level fields to filter and sort on. */
+export type ReadDocument = { _id: string; version: number } & Record<string, unknown>;
+
+export interface ProjectionOptions<S extends object> {
+  bus: Bus;
+  store: EventStore<S>;
+  /** The aggregate's service and name, as given to its JetStreamStore. */
+  service: Producer;
+  aggregate: string;
+  /** The projector's durable consumer, shared by the service's replicas: `<service>-<aggregate>-projector`. */
+  durable: string;
+  /** Live work: every aggregate that is not final. Each query's cost is bounded by it. */
+  live: Model<ReadDocument>;
+  /** Where a final aggregate goes, written once and never updated, when it stays queryable. */
+  archive?: Model<ReadDocument>;
+  /** The document of a state, and whether the state is final (it leaves the live collection). */
+  document(change: Change<S>): { fields: Record<string, unknown>; final: boolean };
+  log: Logger;
+}
+
+/** Direct gets in flight at once while reading heads. */
+const PARALLEL = 16;
+
+/**
+ * A read model in MongoDB kept from an aggregate's stream (docs/adr/0001-jetstream-system-of-record.md).
+ *
+ * The projector consumes the aggregate's messages in batches, and for each aggregate they mention writes
+ * the *current* state (a direct get), not the message's: replicas sharing the durable may see one
+ * aggregate's messages out of order, and a stale write is found by reading the head again afterwards (the
+ * last writer always sees the newest state, so the document converges on it). No correctness rests on a
+ * conditional update, which FerretDB does not make atomic.
+ *
+ * Final aggregates leave the live collection (into the insert-once archive when there is one), so the
+ * request path's queries cost what the open work costs, not what history holds.
+ */
+export class Projection<S extends object> {
+  constructor(private readonly options: ProjectionOptions<S>) {}
+
+  async init(): Promise<void> {
+    for (const model of this.models()) {
+      await model.createCollection().catch(() => undefined);
+      await model.createIndexes();
+    }
+  }
+
+  /** Starts the projector consumer (declared idempotently). */
+  async start(): Promise<void> {
+    const { bus, service, aggregate, durable } = this.options;
+    await bus.consumeBatches({
+      from: service,
+      durable,
+      filters: [`nuanyang.${service}.${aggregate}.>`],
+      handler: async (messages) => {
+        const prefix = `nuanyang.${service}.${aggregate}.`;
+        const ids = new Set(messages.map((m) => m.subject.slice(prefix.length).split('.')[0] ?? ''));
+        await this.apply([...ids].filter((id) => id !== ''));
+      },
+    });
+  }
+
+  /** Brings the documents of these aggregates up to their current state. */
+  async apply(ids: string[]): Promise<void> {
+    let queue = ids;
+    for (let round = 0; queue.length > 0 && round < 10; round++) {
+      const written = await this.writeHeads(queue);
+      // Read each head again: when it moved on while this wrote (or another replica wrote an older state
+      // after this one), write again.
+      const limit = pLimit(PARALLEL);
+      const heads = await Promise.all(written.map(({ id }) => limit(() => this.options.store.load(id))));
+      queue = written
+        .filter(({ version }, i) => heads[i] && heads[i].version !== version)
+        .map(({ id }) => id);
+    }
+  }
+
+  /**
+   * Drops the read model and replays the aggregate's stream into it: the projector's durable starts again
+   * from the first message. Run with the service's projectors stopped or while it starts.
+   */
+  async rebuild(): Promise<void> {
+    const { bus, service, durable } = this.options;
+    await bus.jsm.consumers.delete(streamName(service), durable).catch(() => false);
+    for (const model of this.models()) await model.collection.drop().catch(() => undefined);
+    await this.init();
+  }
+
+  /** One bulk write per collection for the heads of these aggregates; returns the versions written. */
+  private async writeHeads(ids: string[]): Promise<{ id: string; version: number }[]> {
+    const { store, live, archive, document } = this.options;
+    const limit = pLimit(PARALLEL);
+    const heads = (await Promise.all(ids.map((id) => limit(() => store.load(id))))).filter(
+      (h): h is Change<S> => h !== null,
+    );
+    const finals: ReadDocument[] = [];
+    const ops: AnyBulkWriteOperation<ReadDocument>[] = [];
+    for (const head of heads) {
+      const { fields, final } = document(head);
+      const doc: ReadDocument = { ...fields, _id: head.aggregateId, version: head.version };
+      if (final) {
+        finals.push(doc);
+        ops.push({ deleteOne: { filter: { _id: head.aggregateId } } });
+      } else {
+        ops.push({ replaceOne: { filter: { _id: head.aggregateId }, replacement: doc, upsert: true } });
+      }
+    }
+    // Archived first: a crash in between leaves a final aggregate in both, and the next pass removes it.
+    if (archive && finals.length > 0) {
+      await archive.insertMany(finals, { ordered: false, lean: true }).catch((err) => {
+        // Archived already by an earlier pass: final states do not change.
+        if (!isDuplicateKey(err) && !allDuplicates(err)) throw err;
+      });
+    }
+    if (ops.length > 0) await live.bulkWrite(ops, { ordered: false });
+    return heads.map((h) => ({ id: h.aggregateId, version: h.version }));
+  }
+
+  private models(): Model<ReadDocument>[] {
+    return this.options.archive ? [this.options.live, this.options.archive] : [this.options.live];
+  }
+}
+
+/** An unordered bulk insert whose every failure is a duplicate key. */
+function allDuplicates(err: unknown): boolean {
+  const writeErrors = (err as { writeErrors?: { code?: number }[] }).writeErrors;
+  return Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000);
+}
