@@ -1,10 +1,14 @@
 # Every target installs what it needs first, so each works on a fresh clone.
 #   make install  pnpm (the version package.json pins) into .tools/pnpm, then the workspace's packages
 #   make tools    FerretDB and nats-server into .tools/bin (deploy/local/tools.sh, Go toolchain needed)
+#   make postgres Debian's PostgreSQL 15 binaries, with apt when missing (deploy/local/postgres.sh): FerretDB
+#                 stores in a private cluster of its own (initdb under .data/, its own loopback port)
 #   make build    generated proto code, then tsc -b, then the console (type-check, vite build → console/dist)
-#   make start    the whole stack on 127.0.0.1 (deploy/local/start.js), demo data loaded once by the CLI
-#                 (`nuanyang demo`); MONGO_URL / NATS_URL use yours instead
-#   make test     the jest suite, with its own FerretDB and NATS on free ports, after make chart-test
+#   make start    the whole stack on 127.0.0.1 (deploy/local/start.js): PostgreSQL on 37432 (data kept in
+#                 .data/local/postgres, fsync on), FerretDB on it, NATS, every service; demo data loaded once by
+#                 the CLI (`nuanyang demo`); MONGO_URL / NATS_URL use yours instead
+#   make test     the jest suite, with its own PostgreSQL (a new cluster each run, fsync off), FerretDB and NATS
+#                 on free ports, after make chart-test
 #                 (and Debian's Chromium for the console's browser test: deploy/local/chromium.sh)
 #   make chart-test  the Helm chart (helm lint --strict and template with each values file, every object
 #                 against the Kubernetes API schemas) and the Dockerfile (BuildKit's checks); no cluster, no Docker
@@ -15,7 +19,7 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := build
-.PHONY: install tools browser build start test chart-test lint clean distclean
+.PHONY: install tools postgres browser build start test chart-test lint clean distclean
 
 PNPM_VERSION := $(shell node -p "require('./package.json').packageManager.split('@')[1]")
 PNPM := .tools/pnpm/node_modules/.bin/pnpm
@@ -30,6 +34,9 @@ install:
 tools:
 	bash deploy/local/tools.sh
 
+postgres:
+	bash deploy/local/postgres.sh
+
 # Chromium for the console's browser test (apt when missing; never a Playwright browser download).
 browser:
 	bash deploy/local/chromium.sh
@@ -39,10 +46,10 @@ build: install
 	$(PNPM) exec tsc -b
 	$(PNPM) --filter @nuanyang/console build
 
-start: build tools
+start: build tools postgres
 	node deploy/local/start.js
 
-test: build tools browser chart-test
+test: build tools postgres browser chart-test
 	$(PNPM) exec jest --ignoreProjects chart-test
 
 # helm comes from make tools; the Dockerfile linter (BuildKit's checks) is built here with Go, cached by Go.

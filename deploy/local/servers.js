@@ -3,27 +3,41 @@
 // jest suite (libs/testkit/global-setup.js) both build their command lines here. Node built-ins only, so it
 // loads from anywhere in the repo.
 //
-// Run one in the foreground, for a process supervisor or by hand:
-//   node deploy/local/servers.js ferretdb [--port 37017] [--data .data/local/ferretdb]
+// Run one in the foreground, for a process supervisor or by hand (FerretDB needs the PostgreSQL one running):
+//   node deploy/local/servers.js postgres [--port 37432] [--data .data/local/postgres]
+//   node deploy/local/servers.js ferretdb [--port 37017] [--data .data/local/ferretdb] [--postgres-port 37432]
 //   node deploy/local/servers.js nats     [--port 14222] [--data .data/local/nats]
+// and wait until one accepts connections (exit 0; 1 after the time-out):
+//   node deploy/local/servers.js wait postgres [--port 37432] [--timeout 60]
 //
-// Both listen on 127.0.0.1 only, on the given port only, and never call out:
-// - FerretDB: its debug HTTP listener (metrics/pprof, on by default at 127.0.0.1:8088) is switched off, as are
-//   the Unix socket, TLS and proxy listeners; its usage telemetry ("beacon") is disabled both by flag and by
-//   DO_NOT_TRACK, and any FERRETDB_* variable of the caller's environment is dropped so none can switch a
-//   listener back on; its state.json goes to the data directory, not the working directory.
+// All listen on 127.0.0.1 only, on the given port only, and never call out:
+// - PostgreSQL 15 (Debian's binaries, deploy/local/postgres.sh): a private cluster in its data directory, made
+//   by initdb on first use, with its own port and its Unix socket inside the data directory, so it never
+//   touches a PostgreSQL the machine runs (5432, /var/run/postgresql). Trust authentication, which is safe
+//   only because it listens on loopback alone and the socket directory is private to its owner. As root it
+//   runs as the `postgres` system user (initdb and postgres refuse root).
+// - FerretDB: on that PostgreSQL (handler postgresql; SQLite locked a whole database per write and scanned under
+//   the lock, issue 10). Its debug HTTP listener (metrics/pprof, on by default at 127.0.0.1:8088) is switched
+//   off, as are the Unix socket, TLS and proxy listeners; its usage telemetry ("beacon") is disabled both by
+//   flag and by DO_NOT_TRACK, and any FERRETDB_* or PG* variable of the caller's environment is dropped so none
+//   can switch a listener back on or point it elsewhere; its state.json goes to the data directory.
 // - nats-server: client port only (no monitoring, cluster, gateway, leaf or websocket listeners), JetStream
 //   with a file store in the data directory.
 
-const { spawn } = require('node:child_process');
+const { execFile, execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '../..');
 const bin = path.join(root, '.tools/bin');
+const postgresBin = '/usr/lib/postgresql/15/bin';
+/** The cluster's superuser and the database FerretDB keeps its schemas (one per MongoDB database) in. */
+const POSTGRES_USER = 'postgres';
+const POSTGRES_DATABASE = 'ferretdb';
 
-const LOCAL_PORTS = { ferretdb: 37017, nats: 14222 };
+const LOCAL_PORTS = { postgres: 37432, ferretdb: 37017, nats: 14222 };
 
 function binary(name) {
   const file = path.join(bin, name);
@@ -33,30 +47,205 @@ function binary(name) {
   return file;
 }
 
+function postgresBinary(name) {
+  const file = path.join(postgresBin, name);
+  if (!fs.existsSync(file)) {
+    throw new Error(`${file} is missing: run \`make postgres\` (deploy/local/postgres.sh) first`);
+  }
+  return file;
+}
+
 /** The environment a server runs with: the caller's, less anything that could reconfigure it. */
 function cleanEnv(extra) {
   const env = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('FERRETDB_') && value !== undefined) env[key] = value;
+    // PG*: libpq's and pgx's defaults (PGHOST, PGPORT, PGUSER, PGSSLMODE, ...) for pg_isready and FerretDB.
+    if (!key.startsWith('FERRETDB_') && !key.startsWith('PG') && value !== undefined) env[key] = value;
   }
   return { ...env, ...extra };
 }
 
 /**
- * FerretDB (MongoDB wire protocol) on the SQLite backend.
- * @param {{ port: number, dataDir: string, host?: string, logLevel?: 'debug'|'info'|'warn'|'error' }} opts
+ * Who runs PostgreSQL's programs: the current user, or as root (which initdb and postgres refuse) the
+ * `postgres` system user Debian's package creates. Returns the command prefix that switches to it.
+ */
+function postgresAccount() {
+  if (process.getuid?.() !== 0) return { prefix: [] };
+  let entry;
+  try {
+    entry = execFileSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' }).trim().split(':');
+  } catch {
+    throw new Error(
+      'running as root, and there is no `postgres` user to run PostgreSQL as (initdb and postgres refuse ' +
+        "root): install Debian's postgresql-15 (make postgres) or run as an unprivileged user",
+    );
+  }
+  const [name, , uid, gid] = entry;
+  return {
+    uid: Number(uid),
+    gid: Number(gid),
+    name,
+    // setpriv execs the program itself (no extra parent process, unlike runuser), so signals reach postgres.
+    prefix: ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--'],
+  };
+}
+
+/** As root: the data directory belongs to the postgres user, and every directory above it lets it through. */
+function grantAccess(dir, account) {
+  if (account.uid === undefined) return;
+  fs.chownSync(dir, account.uid, account.gid);
+  for (let parent = path.dirname(dir); ; parent = path.dirname(parent)) {
+    const { mode, uid, gid } = fs.statSync(parent);
+    const passes =
+      mode & 0o001 || (uid === account.uid && mode & 0o100) || (gid === account.gid && mode & 0o010);
+    if (!passes) {
+      // Inside the checkout only: traverse (not list) permission for others on our own directories.
+      if (parent !== root && !parent.startsWith(`${root}${path.sep}`)) {
+        throw new Error(
+          `${parent} does not let the ${account.name} user through to ${dir} (PostgreSQL runs as ${account.name} ` +
+            `under root): \`chmod o+x ${parent}\`, or use a checkout under a directory others may traverse`,
+        );
+      }
+      fs.chmodSync(parent, mode | 0o001);
+    }
+    if (parent === path.dirname(parent)) break;
+  }
+}
+
+function runPostgresTool(account, command, args, input) {
+  const [program, ...argv] = [...account.prefix, command, ...args];
+  const result = spawnSync(program, argv, {
+    cwd: '/', // the tool's user may not be allowed into the caller's working directory
+    env: cleanEnv({ LC_ALL: 'C' }),
+    input,
+    encoding: 'utf8',
+  });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  // Single-user mode reports a failed statement on its output and still exits 0.
+  if (result.error || result.status !== 0 || /^(ERROR|FATAL|PANIC):/m.test(output)) {
+    throw new Error(
+      `${path.basename(command)} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n${output}`,
+    );
+  }
+}
+
+/**
+ * A new cluster in dataDir unless it holds one: initdb (UTF8 with the C locale, which FerretDB requires;
+ * trust authentication), then FerretDB's database, made in single-user mode so no server has to run yet.
+ * Built beside dataDir and renamed into place, so an interrupted initdb never leaves a half-made cluster.
+ */
+function initCluster(dataDir, account, durable) {
+  if (fs.existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+  if (fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) {
+    throw new Error(`${dataDir} is neither empty nor a PostgreSQL data directory`);
+  }
+  const initdb = postgresBinary('initdb');
+  const postgres = postgresBinary('postgres');
+  const building = `${dataDir}.initdb`;
+  fs.rmSync(building, { recursive: true, force: true });
+  fs.mkdirSync(building, { recursive: true, mode: 0o700 });
+  grantAccess(building, account);
+  runPostgresTool(account, initdb, [
+    `--pgdata=${building}`,
+    `--username=${POSTGRES_USER}`,
+    '--auth=trust',
+    '--encoding=UTF8',
+    '--locale=C',
+    '--no-instructions',
+    // A test cluster is thrown away after the run: no fsync of its files either.
+    ...(durable ? [] : ['--no-sync']),
+  ]);
+  runPostgresTool(
+    account,
+    postgres,
+    ['--single', '-D', building, '-c', 'fsync=off', 'postgres'],
+    `CREATE DATABASE ${POSTGRES_DATABASE};\n`,
+  );
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.renameSync(building, dataDir);
+}
+
+/** FerretDB's connection string for the private cluster on that port. */
+function postgresUrl(port, host = '127.0.0.1') {
+  return `postgres://${POSTGRES_USER}@${host}:${port}/${POSTGRES_DATABASE}`;
+}
+
+/**
+ * PostgreSQL 15, a private cluster in dataDir (initdb on first use).
+ * durable (make start): fsync and full-page writes on, so neither a crash of the machine nor a kill can
+ * corrupt the cluster; synchronous_commit off, so a commit does not wait for its WAL flush (the last fraction
+ * of a second of writes can be lost in a machine crash, never corrupted: the same promise nats-server's file
+ * store makes, which syncs every two minutes). Not durable (the tests): no fsync at all, the cluster is
+ * thrown away after the run.
+ * Settings are command-line options, so a changed port or setting applies to an existing cluster.
+ * @param {{ port: number, dataDir: string, host?: string, durable?: boolean }} opts
+ */
+function postgres({ port, dataDir, host = '127.0.0.1', durable = true }) {
+  const account = postgresAccount();
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  initCluster(dataDir, account, durable);
+  grantAccess(dataDir, account);
+  const settings = {
+    listen_addresses: host,
+    port,
+    unix_socket_directories: dataDir,
+    unix_socket_permissions: '0700',
+    // FerretDB keeps 50 connections per pool at most; the rest is room for psql.
+    max_connections: 100,
+    shared_buffers: '128MB',
+    // FerretDB's queries scan whole collections: JIT-compiling each such plan costs more than it saves.
+    jit: 'off',
+    fsync: durable ? 'on' : 'off',
+    full_page_writes: durable ? 'on' : 'off',
+    synchronous_commit: 'off',
+    // The log stays in the data directory (log/), one file per weekday, overwritten a week later.
+    logging_collector: 'on',
+    log_directory: 'log',
+    log_filename: 'postgresql-%a.log',
+    log_truncate_on_rotation: 'on',
+    log_rotation_age: '1d',
+    log_rotation_size: 0,
+  };
+  const [command, ...args] = [
+    ...account.prefix,
+    postgresBinary('postgres'),
+    '-D',
+    dataDir,
+    ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+  ];
+  return {
+    name: 'postgres',
+    command,
+    args,
+    env: cleanEnv({}),
+    // SIGINT is PostgreSQL's fast shutdown (end sessions, checkpoint, exit); SIGTERM would wait for every
+    // client to disconnect first.
+    stopSignal: 'SIGINT',
+    url: postgresUrl(port, host),
+    host,
+    port,
+    dataDir,
+  };
+}
+
+/**
+ * FerretDB (MongoDB wire protocol) on the PostgreSQL backend.
+ * Dot-notation pushdown (--test-enable-nested-pushdown, "experimental") stays off. FerretDB re-applies every
+ * filter in Go to what the SQL returns, so pushdown is safe only when its SQL never leaves out a document
+ * MongoDB would match; for a dotted path it queries `_jsonb #> '{a,b}'`, which does not reach into an array of
+ * documents: { 'a.b': 5 } then misses { a: [{ b: 5 }] } (tried on v1.24.2), silently.
+ * @param {{ port: number, dataDir: string, postgresUrl: string, host?: string, logLevel?: 'debug'|'info'|'warn'|'error' }} opts
  * @returns {{ name: string, command: string, args: string[], env: Record<string,string>, url: string, port: number, host: string, dataDir: string }}
  */
-function ferretdb({ port, dataDir, host = '127.0.0.1', logLevel = 'error' }) {
-  const sqliteDir = path.join(dataDir, 'sqlite');
-  fs.mkdirSync(sqliteDir, { recursive: true });
+function ferretdb({ port, dataDir, postgresUrl: backend, host = '127.0.0.1', logLevel = 'error' }) {
+  if (!backend) throw new Error('ferretdb: postgresUrl is required (the PostgreSQL server it stores in)');
+  fs.mkdirSync(dataDir, { recursive: true });
   return {
     name: 'ferretdb',
     command: binary('ferretdb'),
     args: [
-      '--handler=sqlite',
-      // SQLite URI of a directory: one .sqlite file per database; the trailing slash is required.
-      `--sqlite-url=file:${sqliteDir}/`,
+      '--handler=postgresql',
+      `--postgresql-url=${backend}`,
       `--state-dir=${dataDir}`,
       `--listen-addr=${host}:${port}`,
       '--listen-unix=',
@@ -95,32 +284,106 @@ function nats({ port, dataDir, host = '127.0.0.1' }) {
   };
 }
 
-const servers = { ferretdb, nats };
+const servers = { postgres, ferretdb, nats };
 
-module.exports = { servers, ferretdb, nats, LOCAL_PORTS, root };
+/** One readiness probe: PostgreSQL when it accepts sessions (pg_isready; it listens before it has recovered), the others when their port takes a connection. */
+function probe(name, host, port) {
+  if (name === 'postgres') {
+    const args = [
+      '-q',
+      '-h',
+      host,
+      '-p',
+      String(port),
+      '-U',
+      POSTGRES_USER,
+      '-d',
+      POSTGRES_DATABASE,
+      '-t',
+      '2',
+    ];
+    return new Promise((resolve) =>
+      execFile(postgresBinary('pg_isready'), args, { env: cleanEnv({}) }, (error) => resolve(!error)),
+    );
+  }
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    // Closed at once: FerretDB's shutdown waits (3 s) for a client connection left open.
+    const done = (up) => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.setTimeout(2000);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+/**
+ * Resolves once the server accepts connections; rejects after timeoutMs, or as soon as `gone` resolves (its
+ * process exited).
+ * @param {{ name: string, host: string, port: number }} server
+ * @param {{ timeoutMs?: number, gone?: Promise<unknown> }} [opts]
+ */
+async function waitReady({ name, host, port }, { timeoutMs = 60_000, gone } = {}) {
+  let exited;
+  gone?.then((how) => (exited = how ?? 'exited'));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`${name} exited (${exited}) before accepting connections`);
+    if (await probe(name, host, port)) return;
+    if (Date.now() > deadline)
+      throw new Error(`${name} did not accept connections on ${host}:${port} within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+module.exports = { servers, postgres, ferretdb, nats, postgresUrl, waitReady, LOCAL_PORTS, root };
 
 if (require.main === module) {
-  const [name, ...rest] = process.argv.slice(2);
-  const define = servers[name];
-  if (!define) {
-    console.error('usage: node deploy/local/servers.js <ferretdb|nats> [--port N] [--data DIR]');
+  const usage = () => {
+    console.error(
+      'usage: node deploy/local/servers.js <postgres|ferretdb|nats> [--port N] [--data DIR] [--postgres-port N]\n' +
+        '       node deploy/local/servers.js wait <postgres|ferretdb|nats> [--port N] [--timeout SECONDS]',
+    );
     process.exit(2);
-  }
+  };
+  const argv = process.argv.slice(2);
+  const waiting = argv[0] === 'wait';
+  const [name, ...rest] = waiting ? argv.slice(1) : argv;
+  const define = servers[name];
+  if (!define) usage();
   const flag = (key) => {
     const i = rest.indexOf(key);
     return i >= 0 ? rest[i + 1] : undefined;
   };
   const port = Number(flag('--port') ?? LOCAL_PORTS[name]);
-  const dataDir = path.resolve(flag('--data') ?? path.join(root, '.data/local', name));
-  const server = define({ port, dataDir });
-  console.error(`${name}: ${server.url} (data ${path.relative(process.cwd(), dataDir) || '.'})`);
-  const child = spawn(server.command, server.args, { env: server.env, stdio: 'inherit' });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(signal, () => child.kill(signal));
+  if (waiting) {
+    const timeoutMs = Number(flag('--timeout') ?? 60) * 1000;
+    waitReady({ name, host: '127.0.0.1', port }, { timeoutMs }).then(
+      () => process.exit(0),
+      (error) => {
+        console.error(error.message);
+        process.exit(1);
+      },
+    );
+  } else {
+    const dataDir = path.resolve(flag('--data') ?? path.join(root, '.data/local', name));
+    const server = define({
+      port,
+      dataDir,
+      postgresUrl: postgresUrl(Number(flag('--postgres-port') ?? LOCAL_PORTS.postgres)),
+    });
+    console.error(`${name}: ${server.url} (data ${path.relative(process.cwd(), dataDir) || '.'})`);
+    const child = spawn(server.command, server.args, { env: server.env, stdio: 'inherit' });
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+      process.on(signal, () => child.kill(server.stopSignal ?? signal));
+    }
+    child.on('error', (error) => {
+      console.error(`${name}: ${error.message}`);
+      process.exit(1);
+    });
+    child.on('exit', (code, signal) => process.exit(code ?? 128 + (os.constants.signals[signal] ?? 0)));
   }
-  child.on('error', (error) => {
-    console.error(`${name}: ${error.message}`);
-    process.exit(1);
-  });
-  child.on('exit', (code, signal) => process.exit(code ?? 128 + (os.constants.signals[signal] ?? 0)));
 }

@@ -1,17 +1,18 @@
 #!/usr/bin/env node
-// `make start`: the embedded stack on this machine, all on 127.0.0.1: FerretDB, NATS (JetStream), and every
-// built service under services/*/ (a folder with package.json and dist/main.js), each as a process with a
-// coloured, prefixed log, run by concurrently. Services wait for the servers' ports (wait-on) before starting.
+// `make start`: the embedded stack on this machine, all on 127.0.0.1: PostgreSQL (a private cluster kept in
+// .data/local/postgres), FerretDB on it, NATS (JetStream), and every built service under services/*/ (a folder
+// with package.json and dist/main.js), each as a process with a coloured, prefixed log, run by concurrently.
+// FerretDB waits until PostgreSQL accepts sessions, services wait for the servers' ports (wait-on).
 // One process ending (a crash, or Ctrl-C) stops all the others. Once everything is up it loads the demo
-// data with the CLI (`nuanyang demo`, cli/) unless it already did into this FerretDB, then prints where the
+// data with the CLI (`nuanyang demo`, cli/) unless it already did into this cluster, then prints where the
 // console is and tokens for the demo's people.
 //
 // Environment:
-//   MONGO_URL / NATS_URL   use that MongoDB / NATS instead of starting the local one
+//   MONGO_URL / NATS_URL   use that MongoDB / NATS instead of starting the local one (and, for MongoDB, PostgreSQL)
 //   JWT_SECRET             default nuanyang-local-dev-secret (a demo secret: local runs only)
 //   LOG_LEVEL              passed to every service (default info)
 //   OTEL_*                 passed through; without an OTLP endpoint or exporter set, traces are not exported
-//   DEMO                   0: do not load demo data; always: load it even if this stack's FerretDB has it
+//   DEMO                   0: do not load demo data; always: load it even if this stack's cluster has it
 
 const fs = require('node:fs');
 const net = require('node:net');
@@ -84,7 +85,8 @@ async function main() {
   const dataRoot = path.join(root, '.data/local');
 
   // Nothing of the caller's environment may reconfigure a server or point every service at one database.
-  for (const key of Object.keys(env)) if (key.startsWith('FERRETDB_')) delete env[key];
+  for (const key of Object.keys(env))
+    if (key.startsWith('FERRETDB_') || key.startsWith('PG')) delete env[key];
   delete env.MONGO_DATABASE;
   delete env.GRPC_ADDRESS;
   delete env.HTTP_ADDRESS;
@@ -101,16 +103,32 @@ async function main() {
 
   const commands = [];
   const waitFor = [];
+  // initdb on the first start; kept across starts, with fsync on (servers.js says why).
+  const postgres = useLocalMongo
+    ? servers.postgres({ port: LOCAL_PORTS.postgres, dataDir: path.join(dataRoot, 'postgres') })
+    : undefined;
   const ferretdb = useLocalMongo
-    ? servers.ferretdb({ port: LOCAL_PORTS.ferretdb, dataDir: path.join(dataRoot, 'ferretdb') })
+    ? servers.ferretdb({
+        port: LOCAL_PORTS.ferretdb,
+        dataDir: path.join(dataRoot, 'ferretdb'),
+        postgresUrl: postgres.url,
+      })
     : undefined;
   const nats = useLocalNats
     ? servers.nats({ port: LOCAL_PORTS.nats, dataDir: path.join(dataRoot, 'nats') })
     : undefined;
-  for (const server of [ferretdb, nats].filter(Boolean)) {
+  for (const server of [postgres, ferretdb, nats].filter(Boolean)) {
+    // PostgreSQL listens before it has finished starting (or recovering): FerretDB waits for it to accept sessions.
+    const waitPostgres =
+      server === ferretdb
+        ? `${['node', 'deploy/local/servers.js', 'wait', 'postgres', '--port', postgres.port, '--timeout', 120].map(quote).join(' ')} && `
+        : '';
+    const command = server.command.startsWith(`${root}${path.sep}`)
+      ? path.relative(root, server.command)
+      : server.command;
     commands.push({
       name: server.name,
-      command: `exec ${[path.relative(root, server.command), ...server.args].map(quote).join(' ')}`,
+      command: `${waitPostgres}exec ${[command, ...server.args].map(quote).join(' ')}`,
       env: { DO_NOT_TRACK: '1' },
     });
     waitFor.push(`tcp:${server.host}:${server.port}`);
@@ -156,7 +174,7 @@ async function main() {
   });
 
   // Another stack (or anything else) on our ports: say so now rather than as a crash in the middle of the logs.
-  const ports = [ferretdb?.port, nats?.port, ...services.map((s) => s.port)].filter(Boolean);
+  const ports = [postgres?.port, ferretdb?.port, nats?.port, ...services.map((s) => s.port)].filter(Boolean);
   const busy = [];
   for (const port of ports) if (!(await portFree(port))) busy.push(port);
   if (busy.length > 0) {
@@ -189,10 +207,11 @@ async function main() {
     () => true,
     () => false,
   );
-  const demo = ready && !finished ? await loadDemo(services, ferretdb) : undefined;
+  const demo = ready && !finished ? await loadDemo(services, postgres) : undefined;
   if (!finished)
     printSummary({
       ready,
+      postgres,
       ferretdb,
       nats,
       mongoUrl,
@@ -208,13 +227,14 @@ const DEMO_SERVICES = ['intake', 'verification', 'inventory', 'matching', 'volun
 
 /**
  * Loads the demo data through the services with the CLI (`nuanyang demo --json`), its progress lines
- * prefixed in the log. The CLI is idempotent, but a run costs seconds: with the local FerretDB, a marker
- * beside its data remembers that it is loaded (and who the demo's people are), and later starts skip it.
+ * prefixed in the log. The CLI is idempotent, but a run costs seconds: with the local cluster, a marker in
+ * its data directory remembers that it is loaded (and who the demo's people are), and later starts skip it;
+ * a new cluster (the directory removed) has no marker.
  * Resolves with { status, note, identities } for the summary; never fails the stack.
  */
-async function loadDemo(services, ferretdb) {
+async function loadDemo(services, postgres) {
   const cli = path.join(root, 'cli/dist/main.js');
-  const marker = ferretdb ? path.join(ferretdb.dataDir, 'nuanyang-demo.json') : undefined;
+  const marker = postgres ? path.join(postgres.dataDir, 'nuanyang-demo.json') : undefined;
   const missing = DEMO_SERVICES.filter((name) => !services.some((s) => s.name === name));
   if (process.env.DEMO === '0') return { status: 'not loaded (DEMO=0)' };
   if (!fs.existsSync(cli)) return { status: `not loaded: ${rel(cli)} is missing (make build)` };
@@ -283,13 +303,14 @@ function demoTokens(identities) {
   ].map(([who, principal]) => [who, issueToken(principal, secret)]);
 }
 
-function printSummary({ ready, ferretdb, nats, mongoUrl, natsUrl, services, skipped, demo }) {
+function printSummary({ ready, postgres, ferretdb, nats, mongoUrl, natsUrl, services, skipped, demo }) {
   const gateway = services.find((s) => s.name === 'gateway');
   const rows = [
+    ...(postgres ? [['postgres', postgres.url, `data ${rel(postgres.dataDir)} (fsync on)`]] : []),
     [
       'ferretdb',
       ferretdb ? `${mongoUrl}` : `${redact(mongoUrl)} (given by MONGO_URL)`,
-      ferretdb ? `data ${rel(ferretdb.dataDir)}` : '',
+      ferretdb ? 'on postgres' : '',
     ],
     [
       'nats',
@@ -303,10 +324,11 @@ function printSummary({ ready, ferretdb, nats, mongoUrl, natsUrl, services, skip
     ]),
   ];
   const width = Math.max(...rows.map((r) => r[0].length)) + 2;
+  const whereWidth = Math.max(34, ...rows.map((r) => r[1].length + 2));
   const lines = [
     '',
     `── Nuanyang local stack ${ready ? 'is up' : 'did not fully come up within 3 minutes (see the logs above)'} ──`,
-    ...rows.map(([name, where, note]) => `  ${name.padEnd(width)}${where.padEnd(34)}${note}`),
+    ...rows.map(([name, where, note]) => `  ${name.padEnd(width)}${where.padEnd(whereWidth)}${note}`),
     ...(services.length === 0 ? ['  (no built service under services/*/ yet)'] : []),
     ...skipped.map((s) => `  ${s.name.padEnd(width)}not built: skipped`),
     `  JWT_SECRET ${process.env.JWT_SECRET ? '(from the environment)' : `${DEMO_JWT_SECRET} (demo, local only)`}`,

@@ -1,9 +1,10 @@
-// Jest globalTeardown: stops what global-setup.js started (SIGTERM, then SIGKILL after 10 s), kills any service
-// process a test left running, and removes the run's data directory.
+// Jest globalTeardown: stops what global-setup.js started (each server's stop signal, then SIGKILL after 10 s;
+// PostgreSQL last, after FerretDB), kills any service process a test left running, and removes the run's data
+// directory.
 
 const { killRecorded, removeDir, STATE_KEY } = require('./test-run.js');
 
-function stop(child, graceMs) {
+function stop(child, signal, graceMs) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -11,7 +12,7 @@ function stop(child, graceMs) {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }
 
@@ -20,7 +21,9 @@ module.exports = async function globalTeardown() {
   if (!state) return; // this run used servers it was given
   delete globalThis[STATE_KEY];
 
-  await Promise.all(state.children.map((child) => stop(child, 10_000)));
+  const stopOne = (child) => stop(child, state.stopSignals.get(child), 10_000);
+  await Promise.all(state.children.filter((child) => child !== state.backing).map(stopOne));
+  if (state.backing) await stopOne(state.backing);
   const leaked = killRecorded(state.dataDir);
   if (leaked.length > 0) {
     console.warn(
