@@ -1,7 +1,8 @@
 import type { status } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, headers } from '@nats-io/transport-node';
+import { connect, headers, type MsgHdrs } from '@nats-io/transport-node';
 import { issueToken, type Role } from '@nuanyang/auth';
+import { canonicalSubject } from '@nuanyang/bus';
 import { createClient } from '@nuanyang/grpc-kit';
 import { ItemCategory, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
 import {
@@ -124,10 +125,11 @@ export async function redeliver(
     for (let seq = 1; ; seq++) {
       const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
       if (!m) throw new Error(`no ${subject} event for ${aggregate} in ${stream}`);
-      if (m.subject !== subject || !Buffer.from(m.data).includes(Buffer.from(aggregate))) continue;
-      const h = headers();
-      for (const k of m.header.keys()) h.set(k, m.header.get(k));
+      if (canonicalSubject(m.subject) !== subject || !Buffer.from(m.data).includes(Buffer.from(aggregate)))
+        continue;
+      const h = eventHeaders(m.header);
       for (const n of [1, 2]) {
+        // Under the plain subject: a copy under the store's own subject would be a new change of the aggregate.
         await js.publish(subject, m.data, {
           msgID: `replay-${n}-${m.header.get('Nats-Msg-Id')}`,
           headers: h,
@@ -138,6 +140,14 @@ export async function redeliver(
   } finally {
     await nc.close();
   }
+}
+
+/** A stored event's headers for a copy: everything but the JetStream store's own (the aggregate's state). */
+function eventHeaders(stored: MsgHdrs): MsgHdrs {
+  const h = headers();
+  for (const k of stored.keys())
+    if (!k.startsWith('Nuanyang-') && !k.startsWith('Nats-Expected')) h.set(k, stored.get(k));
+  return h;
 }
 
 /** Waits until these durable consumers have nothing pending or unacknowledged. */
@@ -185,9 +195,12 @@ export async function redeliverAll(natsUrl: string): Promise<number> {
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
         const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
         if (!m) continue;
-        const h = headers();
-        for (const k of m.header.keys()) h.set(k, m.header.get(k));
-        await js.publish(m.subject, m.data, { msgID: `again-${m.header.get('Nats-Msg-Id')}`, headers: h });
+        const subject = canonicalSubject(m.subject);
+        if (subject.endsWith('.changed') && subject !== m.subject) continue; // a change without an event
+        await js.publish(subject, m.data, {
+          msgID: `again-${m.header.get('Nats-Msg-Id')}`,
+          headers: eventHeaders(m.header),
+        });
         copied += 1;
       }
     }

@@ -287,9 +287,13 @@ export class Bus {
     };
     try {
       await withConsumerSpan(
-        m.subject,
+        message.subject,
         m.headers,
-        { 'messaging.message.id': eventId, 'messaging.consumer.group.name': spec.durable },
+        {
+          'messaging.message.id': eventId,
+          'messaging.consumer.group.name': spec.durable,
+          'messaging.nats.subject': m.subject,
+        },
         () => spec.handler(message),
       );
       m.ack();

@@ -2,7 +2,7 @@ import { Bus, type Producer } from '@nuanyang/bus';
 import type { ServiceConfig } from '@nuanyang/config';
 import { type HostedService, ServiceRuntime, startGrpcServer } from '@nuanyang/grpc-kit';
 import { createLogger, type Logger } from '@nuanyang/logger';
-import { type AggregateStore, connectMongo, startRelay } from '@nuanyang/store';
+import { type AggregateStore, connectMongo, type Projection, startRelay } from '@nuanyang/store';
 import { shutdownTelemetry } from '@nuanyang/telemetry';
 import type { Connection } from 'mongoose';
 
@@ -14,8 +14,10 @@ export interface ServiceContext<C> {
 }
 
 export interface ServiceParts {
-  /** Aggregate stores: initialised (collections, indexes) and relayed by the kit. */
-  stores: AggregateStore<object>[];
+  /** MongoDB aggregate stores (being retired): initialised (collections, indexes) and relayed by the kit. */
+  stores?: AggregateStore<object>[];
+  /** Read models kept from the service's streams: initialised and their projectors started by the kit. */
+  projections?: Projection<object>[];
   /** Starts the service's event consumers, once the stores are ready. */
   consume?: () => Promise<void>;
   /** Periodic work (sweepers): started once the stores are ready, each returning its stop function. */
@@ -52,13 +54,17 @@ export function runService<C extends ServiceConfig>(def: ServiceDefinition<C>): 
     await bus.ensureStreams({ replicas: config.NATS_REPLICAS }, ...def.streams);
 
     const parts = await def.setup({ config, log, mongo, bus });
-    for (const store of parts.stores) await store.init();
-    runtime.onStop('outbox relay', startRelay(parts.stores, log));
-    for (const job of parts.background ?? []) runtime.onStop(job.name, job.start());
-    if (parts.consume) {
-      await parts.consume();
-      runtime.onStop('consumers', () => bus.stopConsuming());
+    const stores = parts.stores ?? [];
+    for (const store of stores) await store.init();
+    if (stores.length > 0) runtime.onStop('outbox relay', startRelay(stores, log));
+    for (const projection of parts.projections ?? []) {
+      await projection.init();
+      await projection.start();
     }
+    for (const job of parts.background ?? []) runtime.onStop(job.name, job.start());
+    if (parts.consume) await parts.consume();
+    // Projectors and event consumers alike: once the message in hand is handled.
+    runtime.onStop('consumers', () => bus.stopConsuming());
 
     const server = await startGrpcServer({
       address: config.GRPC_ADDRESS,

@@ -75,8 +75,11 @@ export interface EventStore<S extends object> {
   /** The latest change of an aggregate, or null. Never a scan. */
   load(id: string): Promise<Change<S> | null>;
   loadOrThrow(id: string): Promise<Change<S>>;
-  /** The change `cause` produced on this aggregate, if any. */
-  findCaused(id: string, cause: string): Promise<Change<S> | null>;
+  /**
+   * The change `cause` produced on this aggregate, if any. With the request's hash, a cause recorded with
+   * another body is refused (IdempotencyKeyReusedError), as a write with that cause would be.
+   */
+  findCaused(id: string, cause: string, requestHash?: string): Promise<Change<S> | null>;
   /**
    * Version 1 of a new aggregate. When the id exists already (a retry with a derived id, a redelivered
    * event), nothing is written and the existing first change comes back with `applied: false`.
@@ -161,9 +164,10 @@ export abstract class VersionedStore<S extends object> implements EventStore<S> 
     return change;
   }
 
-  async findCaused(id: string, cause: string): Promise<Change<S> | null> {
+  async findCaused(id: string, cause: string, requestHash?: string): Promise<Change<S> | null> {
     if (!usable(id)) return null;
-    return this.retrying(() => this.readCaused(id, cause));
+    const found = await this.retrying(() => this.readCaused(id, cause));
+    return found && replay(found, { requestHash }).change;
   }
 
   async create(id: string, decision: Decision<S>, opts: WriteOptions = {}): Promise<WriteResult<S>> {

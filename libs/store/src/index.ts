@@ -18,8 +18,8 @@ export {
   type WriteOptions,
   type WriteResult,
 } from './event-store';
-export { isTransient, JetStreamStore, type JetStreamStoreOptions } from './jetstream-store';
+export { isTransient, JetStreamStore, type JetStreamStoreOptions, retryingNats } from './jetstream-store';
 export { KeyedAggregateStore } from './keyed-aggregate-store';
 export { MemoryStore, type RecordedEvent } from './memory-store';
-export { Projection, type ProjectionOptions, type ReadDocument } from './projection';
+export { Projection, type ProjectionOptions, type ReadDocument, readModel } from './projection';
 export { startRelay } from './relay';

@@ -144,10 +144,16 @@ export class JetStreamStore<S extends object> extends VersionedStore<S> {
       return { subject: `${base}.${e.tail}.${last ? cause : NO_CAUSE}`, data: e.data, headers: h };
     });
     const head = messages[messages.length - 1] as (typeof messages)[number];
+    const last = events[events.length - 1];
     await withProducerSpan(
-      head.subject,
+      // Named by the event (`send nuanyang.intake.request.received`), not by the aggregate's own subject.
+      last?.subject || head.subject,
       head.headers,
-      { 'messaging.message.id': events[events.length - 1]?.eventId ?? '', 'nuanyang.aggregate.id': id },
+      {
+        'messaging.message.id': last?.eventId ?? '',
+        'messaging.nats.subject': head.subject,
+        'nuanyang.aggregate.id': id,
+      },
       async () => {
         // One trace context for every message of the change.
         for (const m of messages) copyTrace(head.headers, m.headers);
@@ -161,9 +167,7 @@ export class JetStreamStore<S extends object> extends VersionedStore<S> {
   }
 
   protected retrying<T>(step: () => Promise<T>): Promise<T> {
-    return backOff(step, { ...RETRY, retry: (err) => isTransient(err) }).catch((err) => {
-      throw isTransient(err) ? new UnavailableError(`NATS unavailable: ${(err as Error).message}`) : err;
-    });
+    return retryingNats(step);
   }
 
   private async publish(m: { subject: string; data: Uint8Array; headers: MsgHdrs }): Promise<void> {
@@ -249,6 +253,16 @@ function classifyWriteError(err: unknown): unknown {
 
 /** "atomic publish batch contains duplicate message id": an earlier attempt of this change landed. */
 const ATOMIC_BATCH_DUPLICATE = 10201;
+
+/**
+ * Runs a NATS step, retrying a transient fault with capped backoff for about three seconds, then answers
+ * UNAVAILABLE (never INTERNAL): the caller may try again. Only for steps that are safe to repeat.
+ */
+export function retryingNats<T>(step: () => Promise<T>): Promise<T> {
+  return backOff(step, { ...RETRY, retry: (err) => isTransient(err) }).catch((err) => {
+    throw isTransient(err) ? new UnavailableError(`NATS unavailable: ${(err as Error).message}`) : err;
+  });
+}
 
 /** NATS briefly unreachable or JetStream briefly without a leader: worth retrying. */
 export function isTransient(err: unknown): boolean {

@@ -1,6 +1,6 @@
 import { type Bus, type Producer, streamName } from '@nuanyang/bus';
 import type { Logger } from '@nuanyang/logger';
-import type { AnyBulkWriteOperation, Model } from 'mongoose';
+import { type AnyBulkWriteOperation, type Connection, type Model, Schema } from 'mongoose';
 import pLimit from 'p-limit';
 import { isDuplicateKey } from './connection';
 import type { Change, EventStore } from './event-store';
@@ -23,6 +23,25 @@ export interface ProjectionOptions<S extends object> {
   /** The document of a state, and whether the state is final (it leaves the live collection). */
   document(change: Change<S>): { fields: Record<string, unknown>; final: boolean };
   log: Logger;
+}
+
+/**
+ * A read-model collection: documents of any shape keyed by aggregate id, with the indexes its queries use
+ * (MongoDB uses them; FerretDB v1 scans, which is why the collections hold live work only).
+ */
+export function readModel(
+  connection: Connection,
+  name: string,
+  indexes: Record<string, 1 | -1>[],
+): Model<ReadDocument> {
+  const existing = connection.models[name] as Model<ReadDocument> | undefined;
+  if (existing) return existing;
+  const schema = new Schema<ReadDocument>(
+    { _id: String, version: Number },
+    { collection: name, strict: false, versionKey: false, minimize: false },
+  );
+  for (const index of indexes) schema.index(index);
+  return connection.model<ReadDocument>(name, schema);
 }
 
 /** Direct gets in flight at once while reading heads. */

@@ -3,7 +3,6 @@ import { maySeePersonalData, type Principal } from '@nuanyang/auth';
 import { SUBJECTS } from '@nuanyang/bus';
 import { normalisePhone } from '@nuanyang/common';
 import {
-  AlreadyExistsError,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
@@ -22,11 +21,13 @@ import {
   type HelpRequest,
   HelpRequestStatus,
 } from '@nuanyang/proto/nuanyang/intake/v1/intake';
-import type { AggregateStore, Change, EventDraft } from '@nuanyang/store';
-import { DUPLICATE_WINDOW_HOURS, type DuplicateCandidate, findLikelyDuplicates } from './domain/duplicates';
+import type { EventDraft, EventMeta, EventStore } from '@nuanyang/store';
+import { findLikelyDuplicates } from './domain/duplicates';
 import { canMove, redact, statusName } from './domain/lifecycle';
 import { priorityScore } from './domain/priority';
 import { validateCreate } from './domain/validation';
+import type { DuplicateIndex } from './duplicate-index';
+import type { HelpRequestViews } from './read-model';
 
 export interface ListFilter {
   statuses: HelpRequestStatus[];
@@ -42,27 +43,20 @@ export function helpRequestId(organisationId: string, idempotencyKey: string): s
   return `hr-${createHash('sha256').update(`${organisationId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
 }
 
+const by = (p: Principal) => ({ organisationId: p.organisationId, userId: p.subject });
+
 /** The body of a create without its key, in protobuf's encoding: equal bodies hash equal. */
 function bodyHash(req: CreateHelpRequestRequest): string {
   const body = CreateHelpRequestRequest.encode({ ...req, idempotencyKey: '' }).finish();
   return createHash('sha256').update(body).digest('hex');
 }
 
-const meta = (id: string, version: number, eventId: string, occurredAt: Date, actor?: Principal) => ({
-  eventId,
-  occurredAt,
-  aggregateId: id,
-  aggregateVersion: version,
-  actorOrganisationId: actor?.organisationId ?? '',
-  actorUserId: actor?.subject ?? '',
-});
-
 function statusChanged(r: HelpRequest, reason: string): EventDraft {
   return {
     subject: SUBJECTS.intake.statusChanged,
-    encode: ({ eventId, occurredAt }) =>
+    encode: (meta: EventMeta) =>
       HelpRequestStatusChanged.encode({
-        meta: meta(r.id, r.version, eventId, occurredAt),
+        meta,
         helpRequestId: r.id,
         status: r.status,
         reason,
@@ -72,7 +66,11 @@ function statusChanged(r: HelpRequest, reason: string): EventDraft {
 
 /** Help requests: creation with idempotency and duplicate flagging, queries with redaction, status changes. */
 export class HelpRequests {
-  constructor(private readonly store: AggregateStore<HelpRequest>) {}
+  constructor(
+    private readonly store: EventStore<HelpRequest>,
+    private readonly duplicates: DuplicateIndex,
+    private readonly views: HelpRequestViews,
+  ) {}
 
   async create(
     req: CreateHelpRequestRequest,
@@ -81,20 +79,29 @@ export class HelpRequests {
     const violations = validateCreate(req);
     if (violations.length > 0) throw new InvalidArgumentError(violations);
     const id = helpRequestId(actor.organisationId, req.idempotencyKey);
-    const hash = bodyHash(req);
+    const cause = { causedBy: `create:${req.idempotencyKey}`, requestHash: bodyHash(req) };
 
-    // The id derives from the key, so a retry finds its request's first version by key.
-    const earlier = await this.store.loadVersion(id, 1);
-    if (earlier) return this.replay(earlier, hash, actor);
+    // A retry finds its first result by cause (the store refuses the same key with another body).
+    const earlier = await this.store.findCaused(id, cause.causedBy, cause.requestHash);
+    if (earlier) return this.replayed({ change: earlier, applied: false }, actor);
 
     const now = new Date();
     const phone = normalisePhone(req.requester?.phone ?? '') ?? '';
+    const location = req.location && { ...req.location, address: req.location.address.trim() };
+    const candidates = await this.duplicates.register({
+      id,
+      phone,
+      district: location?.district ?? '',
+      address: location?.address ?? '',
+      needs: req.needs,
+      receivedAt: now,
+    });
     const state: HelpRequest = {
       id,
       version: 1,
       submittingOrganisationId: actor.organisationId,
       requester: { name: req.requester?.name.trim() ?? '', phone },
-      location: req.location && { ...req.location, address: req.location.address.trim() },
+      location,
       needs: req.needs.map((n, i) => ({ ...n, needId: `${id}-n${i + 1}` })),
       urgency: req.urgency,
       vulnerableGroups: req.vulnerableGroups,
@@ -103,7 +110,17 @@ export class HelpRequests {
       description: req.description,
       status: HelpRequestStatus.HELP_REQUEST_STATUS_RECEIVED,
       priorityScore: priorityScore({ ...req, waitingHours: 0 }),
-      possibleDuplicateOf: await this.likelyDuplicates(id, phone, req, now),
+      possibleDuplicateOf: findLikelyDuplicates(
+        {
+          id,
+          phone,
+          district: location?.district ?? '',
+          address: location?.address ?? '',
+          needs: req.needs,
+          receivedAt: now,
+        },
+        candidates,
+      ),
       statusReason: '',
       receivedAt: now,
       updatedAt: now,
@@ -111,62 +128,14 @@ export class HelpRequests {
     };
     const received: EventDraft = {
       subject: SUBJECTS.intake.received,
-      encode: ({ eventId, occurredAt }) =>
-        HelpRequestReceived.encode({
-          meta: meta(id, 1, eventId, occurredAt, actor),
-          helpRequest: state,
-        }).finish(),
+      encode: (meta) => HelpRequestReceived.encode({ meta, helpRequest: state }).finish(),
     };
-    const { change, applied } = await this.store.create(
-      id,
-      { state, events: [received] },
-      { causedBy: `create:${req.idempotencyKey}`, requestHash: hash, actor: actor.subject },
-    );
-    return applied
-      ? { helpRequest: this.view(change.state, actor), replayed: false }
-      : this.replay(change, hash, actor);
+    const result = await this.store.create(id, { state, events: [received] }, { ...cause, actor: by(actor) });
+    return this.replayed(result, actor);
   }
 
-  /** A retry gets the first result; the same key with another body is refused. */
-  private replay(first: Change<HelpRequest>, hash: string, actor: Principal) {
-    if (first.requestHash !== hash) {
-      throw new AlreadyExistsError(
-        'idempotency_key was already used for a different help request; use a new key for a new request',
-      );
-    }
-    return { helpRequest: this.view(first.state, actor), replayed: true };
-  }
-
-  private async likelyDuplicates(id: string, phone: string, req: CreateHelpRequestRequest, now: Date) {
-    const since = new Date(now.getTime() - DUPLICATE_WINDOW_HOURS * 3600_000);
-    const district = req.location?.district ?? '';
-    const recent = await this.store.query(
-      {
-        'state.receivedAt': { $gte: since },
-        $or: [{ 'state.requester.phone': phone }, { 'state.location.district': district }],
-      },
-      { 'state.receivedAt': -1 },
-      500,
-    );
-    const candidate = (r: HelpRequest): DuplicateCandidate => ({
-      id: r.id,
-      phone: r.requester?.phone ?? '',
-      district: r.location?.district ?? '',
-      address: r.location?.address ?? '',
-      needs: r.needs,
-      receivedAt: new Date(r.receivedAt ?? 0),
-    });
-    const incoming = candidate({
-      id,
-      requester: { name: '', phone },
-      location: req.location,
-      needs: req.needs,
-      receivedAt: now,
-    } as HelpRequest);
-    return findLikelyDuplicates(
-      incoming,
-      recent.map((r) => candidate(r.state)),
-    );
+  private replayed(result: { change: { state: HelpRequest }; applied: boolean }, actor: Principal) {
+    return { helpRequest: this.view(result.change.state, actor), replayed: !result.applied };
   }
 
   async get(id: string, actor: Principal): Promise<HelpRequest> {
@@ -180,21 +149,9 @@ export class HelpRequests {
     actor: Principal,
   ): Promise<{ helpRequests: HelpRequest[]; nextPageToken: string }> {
     const at = readPage(filter.page);
-    const query: Record<string, unknown> = {};
-    if (filter.statuses.length > 0) query['state.status'] = { $in: filter.statuses };
-    if (filter.district) query['state.location.district'] = filter.district;
-    if (filter.category) query['state.needs.category'] = filter.category;
-    if (filter.urgency) query['state.urgency'] = filter.urgency;
-    if (filter.submittingOrganisationId)
-      query['state.submittingOrganisationId'] = filter.submittingOrganisationId;
-    const rows = await this.store.query(
-      query,
-      { 'state.priorityScore': -1, 'state.receivedAt': 1, _id: 1 },
-      at.limit + 1,
-      at.offset,
-    );
-    const { items, nextPageToken } = pageOf(rows, at);
-    return { helpRequests: items.map((r) => this.view(r.state, actor)), nextPageToken };
+    const rows = await this.views.list(filter, at.offset + at.limit + 1);
+    const { items, nextPageToken } = pageOf(rows.slice(at.offset), at);
+    return { helpRequests: items.map((r) => this.view(r, actor)), nextPageToken };
   }
 
   async cancel(id: string, reason: string, actor: Principal): Promise<HelpRequest> {
@@ -223,16 +180,11 @@ export class HelpRequests {
         };
         const cancelled: EventDraft = {
           subject: SUBJECTS.intake.cancelled,
-          encode: ({ eventId, occurredAt }) =>
-            HelpRequestCancelled.encode({
-              meta: meta(id, next.version, eventId, occurredAt, actor),
-              helpRequestId: id,
-              reason,
-            }).finish(),
+          encode: (meta) => HelpRequestCancelled.encode({ meta, helpRequestId: id, reason }).finish(),
         };
         return { state: next, events: [cancelled, statusChanged(next, reason)] };
       },
-      { actor: actor.subject },
+      { actor: by(actor) },
     );
     return this.view(change.state, actor);
   }

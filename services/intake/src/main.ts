@@ -1,31 +1,23 @@
 import { type HelpRequest, IntakeServiceService } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { runService } from '@nuanyang/service-kit';
-import { KeyedAggregateStore } from '@nuanyang/store';
+import { JetStreamStore } from '@nuanyang/store';
 import { loadIntakeConfig } from './config';
 import { followMatching, followVerification } from './consumers';
+import { DuplicateIndex } from './duplicate-index';
 import { intakeHandlers } from './handlers';
 import { HelpRequests } from './help-requests';
+import { HelpRequestViews } from './read-model';
 
 runService({
   name: 'intake',
   loadConfig: loadIntakeConfig,
   streams: ['intake', 'verification', 'matching'],
-  setup: ({ mongo, bus, log }) => {
-    const store = new KeyedAggregateStore<HelpRequest>(mongo, {
-      name: 'help_request',
-      bus,
-      log,
-      projectionIndexes: [
-        { 'state.priorityScore': -1, 'state.receivedAt': 1 },
-        { 'state.status': 1, 'state.priorityScore': -1 },
-        { 'state.location.district': 1, 'state.receivedAt': -1 },
-        { 'state.requester.phone': 1 },
-        { 'state.submittingOrganisationId': 1, 'state.receivedAt': -1 },
-      ],
-    });
-    const requests = new HelpRequests(store);
+  setup: async ({ mongo, bus, log }) => {
+    const store = new JetStreamStore<HelpRequest>(bus, { service: 'intake', aggregate: 'help_request' });
+    const views = new HelpRequestViews(mongo, bus, store, log);
+    const requests = new HelpRequests(store, await DuplicateIndex.open(bus), views);
     return {
-      stores: [store],
+      projections: [views.projection],
       consume: async () => {
         await followVerification(bus, requests);
         await followMatching(bus, requests);

@@ -38,6 +38,11 @@ export function canMove(from: S, to: S): boolean {
   return NEXT[from]?.includes(to) ?? false;
 }
 
+/** Nothing can follow it: rejected, duplicate, fulfilled, cancelled. */
+export function isFinal(s: S): boolean {
+  return (NEXT[s]?.length ?? 0) === 0;
+}
+
 export function statusName(s: S): string {
   return (S[s] ?? String(s)).replace('HELP_REQUEST_STATUS_', '');
 }
