@@ -9,8 +9,13 @@ export const loadReportingConfig = () =>
        * start; the old one's data stays until dropped (dist/rebuild.js).
        */
       READ_MODEL_GENERATION: z.coerce.number().int().min(1).max(999_999).default(1),
-      /** Full reload of the facts (those other replicas stored), besides the reload on their SummaryUpdated. */
-      RELOAD_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+      /**
+       * A final case (a request cancelled, rejected, a duplicate, unreachable or fulfilled, with its
+       * verification done) leaves memory for the archive once this many facts were applied after its last
+       * one: stragglers (hours recorded after the fulfilment, facts of other streams arriving late) find it
+       * still open. Every replica must use the same value (they close the same cases at the same point).
+       */
+      CLOSE_AFTER_FACTS: z.coerce.number().int().min(0).default(10_000),
       /** At most one SummaryUpdated per this interval, after applying facts. */
       SUMMARY_PUBLISH_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
     }),

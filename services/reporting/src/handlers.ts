@@ -9,9 +9,9 @@ import {
 } from '@nuanyang/grpc-kit';
 import type { Logger } from '@nuanyang/logger';
 import type { ReportingServiceServer } from '@nuanyang/proto/nuanyang/reporting/v1/reporting';
+import { breakdown } from './domain/breakdown';
 import { dayStamp } from './domain/buckets';
-import { csvChunks, csvTable, FILE_STEM } from './domain/csv';
-import { breakdown, type Filter, series, summarise } from './domain/figures';
+import { csvChunks, csvTable, FILE_STEM, listsCases } from './domain/csv';
 import {
   readDimensions,
   readExportKind,
@@ -19,6 +19,9 @@ import {
   readMinInterval,
   readTimeSeries,
 } from './domain/requests';
+import type { Filter } from './domain/rows';
+import { series } from './domain/series';
+import { summarise } from './domain/summary';
 import type { ReadModel } from './read-model';
 
 /**
@@ -47,7 +50,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** gRPC surface of reporting: roles and request checks, then figures from the in-memory read model. */
+/** gRPC surface of reporting: roles and request checks, then figures from the replica's incremental figures. */
 export function reportingHandlers(model: ReadModel, log: Logger): ReportingServiceServer {
   const { unary, serverStream } = createHandlers(log);
   return {
@@ -55,7 +58,7 @@ export function reportingHandlers(model: ReadModel, log: Logger): ReportingServi
       requireRole(ctx, READERS);
       const filter = readFilter(req.filter);
       authorise(ctx, filter);
-      return { summary: summarise(model.view(), filter, Date.now()) };
+      return { summary: summarise(model.figures, filter, Date.now()) };
     }),
 
     getBreakdown: unary(async (req, ctx) => {
@@ -64,7 +67,7 @@ export function reportingHandlers(model: ReadModel, log: Logger): ReportingServi
       const dimensions = readDimensions(req.dimensions);
       const at = readPage(req.page);
       authorise(ctx, filter);
-      const rows = breakdown(model.view(), filter, dimensions);
+      const rows = breakdown(model.figures, filter, dimensions);
       const { items, nextPageToken } = pageOf(rows.slice(at.offset, at.offset + at.limit + 1), at);
       return { dimensions, rows: items, page: { nextPageToken } };
     }),
@@ -73,7 +76,7 @@ export function reportingHandlers(model: ReadModel, log: Logger): ReportingServi
       requireRole(ctx, READERS);
       const q = readTimeSeries(req, Date.now());
       authorise(ctx, q.filter);
-      const values = series(model.view(), q.filter, q.metrics, q.starts);
+      const values = series(model.figures, q.filter, q.metrics, q.starts);
       return {
         granularity: req.granularity,
         series: q.metrics.map((metric, m) => ({
@@ -88,7 +91,9 @@ export function reportingHandlers(model: ReadModel, log: Logger): ReportingServi
       const filter = readFilter(req.filter);
       const kind = readExportKind(req.kind);
       authorise(ctx, filter);
-      const table = csvTable(kind, model.view(), filter);
+      // The listings of every request or delivery read the closed cases from the archive.
+      const cases = listsCases(kind) ? await model.caseViews() : [];
+      const table = csvTable(kind, model.figures, filter, cases);
       let filename = `nuanyang-${FILE_STEM[kind]}-${dayStamp(Date.now())}.csv`;
       for await (const data of csvChunks(table, req.omitHxlRow)) {
         if (signal.aborted) return;
@@ -106,7 +111,7 @@ export function reportingHandlers(model: ReadModel, log: Logger): ReportingServi
       let sentAt = 0;
       /** Sends the summary when it differs from the last one sent. */
       const send = () => {
-        const summary = summarise(model.view(), filter, Date.now());
+        const summary = summarise(model.figures, filter, Date.now());
         const key = JSON.stringify(summary);
         if (key === last) return;
         last = key;

@@ -12,7 +12,9 @@ runService({
   loadConfig: loadReportingConfig,
   streams: ['intake', 'verification', 'matching', 'volunteer', 'reporting'],
   setup: async ({ config, mongo, bus, log }) => {
-    const model = new ReadModel(mongo, config.READ_MODEL_GENERATION, log);
+    const model = new ReadModel(mongo, bus, config.READ_MODEL_GENERATION, log, {
+      closeAfter: config.CLOSE_AFTER_FACTS,
+    });
     await model.init();
     return {
       stores: [],
@@ -20,16 +22,9 @@ runService({
         {
           name: 'summary updates',
           start: () =>
-            startSummaryUpdates(
-              bus,
-              model,
-              {
-                publishIntervalMs: config.SUMMARY_PUBLISH_INTERVAL_MS,
-                reloadIntervalMs: config.RELOAD_INTERVAL_MS,
-              },
-              log,
-            ),
+            startSummaryUpdates(bus, model, { publishIntervalMs: config.SUMMARY_PUBLISH_INTERVAL_MS }, log),
         },
+        { name: 'fact relay', start: () => () => model.stop() },
       ],
       consume: async () => {
         // One durable per stream, shared by the replicas; a new generation's durables replay from the start.
@@ -44,7 +39,7 @@ runService({
                 log.warn({ subject: m.subject, eventId: m.eventId }, 'event without id or time: not counted');
                 return;
               }
-              await model.record(fact);
+              await model.record(fact, m.deliveryCount > 1);
             },
           });
         }

@@ -2,19 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { type Bus, SUBJECTS } from '@nuanyang/bus';
 import type { Logger } from '@nuanyang/logger';
 import { SummaryUpdated } from '@nuanyang/proto/nuanyang/reporting/v1/events';
-import { ANY, summarise } from './domain/figures';
+import { ANY } from './domain/rows';
+import { summarise } from './domain/summary';
 import type { ReadModel } from './read-model';
 
 /**
- * SummaryUpdated between replicas. Replicas share the durable consumers, so each stores only some of the
- * facts: after learning of new ones (stored or reloaded), a replica publishes its unfiltered summary (at most
- * once per interval), and every replica listens on a plain NATS subscription of its own (not a shared
- * durable) and reloads the facts when another replica published, which wakes its StreamSummary clients.
+ * SummaryUpdated: after applying new facts (every replica applies every fact, from the relay), a replica
+ * publishes its unfiltered summary, at most once per interval, for dashboards and other services.
  */
 export function startSummaryUpdates(
   bus: Bus,
   model: ReadModel,
-  opts: { publishIntervalMs: number; reloadIntervalMs: number },
+  opts: { publishIntervalMs: number },
   log: Logger,
 ): () => Promise<void> {
   const replica = randomUUID();
@@ -31,7 +30,7 @@ export function startSummaryUpdates(
     seq += 1;
     const event = SummaryUpdated.fromPartial({
       meta: { eventId: `${prefix}${seq}`, occurredAt: new Date(), aggregateId: 'summary' },
-      summary: summarise(model.view(), ANY, Date.now()),
+      summary: summarise(model.figures, ANY, Date.now()),
     });
     try {
       await bus.publish(
@@ -43,10 +42,7 @@ export function startSummaryUpdates(
       log.warn({ err }, 'could not publish SummaryUpdated');
     }
   };
-  /**
-   * Called when this replica knows new facts, its own or reloaded: one publish per interval at most, trailing.
-   * A reload that adds nothing publishes nothing, so two replicas do not echo each other forever.
-   */
+  /** Called when this replica applied new facts: one publish per interval at most, trailing. */
   const schedule = () => {
     if (stopped || timer) return;
     timer = setTimeout(
@@ -58,27 +54,13 @@ export function startSummaryUpdates(
   };
   model.on('changed', schedule);
 
-  const subscription = bus.connection.subscribe(SUBJECTS.reporting.summaryUpdated, {
-    callback: (err, msg) => {
-      if (err || stopped) return;
-      const id = msg.headers?.get('Nats-Msg-Id') ?? '';
-      if (id.startsWith(prefix)) return;
-      model.reload().catch((e) => log.warn({ err: e }, 'reloading facts failed'));
-    },
-  });
-  const periodic = setInterval(() => {
-    model.reload().catch((e) => log.warn({ err: e }, 'reloading facts failed'));
-  }, opts.reloadIntervalMs);
-
   return async () => {
     stopped = true;
     model.off('changed', schedule);
-    clearInterval(periodic);
     if (timer) {
       clearTimeout(timer);
       publishing = publish();
     }
-    subscription.unsubscribe();
     await publishing;
   };
 }

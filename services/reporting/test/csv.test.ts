@@ -1,7 +1,8 @@
 import { ExportKind } from '@nuanyang/proto/nuanyang/reporting/v1/reporting';
 import { csvChunks, csvTable } from '../src/domain/csv';
 import type { Fact } from '../src/domain/facts';
-import { ANY, derive } from '../src/domain/figures';
+import { ANY } from '../src/domain/rows';
+import { fold } from './fixtures';
 
 const T0 = Date.parse('2022-01-05T17:51:00+08:00');
 const FACTS = [
@@ -52,7 +53,9 @@ async function csvOf(
   chunkBytes?: number,
 ): Promise<{ text: string; chunks: number }> {
   const parts: Buffer[] = [];
-  for await (const c of csvChunks(csvTable(kind, derive(FACTS), ANY), omitHxl, chunkBytes)) parts.push(c);
+  const figures = fold(FACTS);
+  const table = csvTable(kind, figures, ANY, [...figures.openViews()]);
+  for await (const c of csvChunks(table, omitHxl, chunkBytes)) parts.push(c);
   return { text: Buffer.concat(parts).toString('utf8'), chunks: parts.length };
 }
 

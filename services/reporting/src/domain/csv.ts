@@ -2,8 +2,11 @@ import { findDistrict } from '@nuanyang/common';
 import { itemCategoryToJSON, urgencyToJSON } from '@nuanyang/proto/nuanyang/common/v1/common';
 import { Dimension, ExportKind } from '@nuanyang/proto/nuanyang/reporting/v1/reporting';
 import { stringify } from 'csv-stringify';
+import { breakdown } from './breakdown';
 import { isoIn } from './buckets';
-import { breakdown, type Derived, type Filter, matches, type RequestView } from './figures';
+import type { CaseView } from './case';
+import type { Figures } from './figures';
+import { type Filter, matches, matchesOrg, type RequestView, type RowKind } from './rows';
 
 /** A CSV report: columns with their header and HXL hashtag (https://hxlstandard.org), then the rows. */
 export interface CsvTable {
@@ -24,19 +27,21 @@ export const FILE_STEM: Record<number, string> = {
   [ExportKind.EXPORT_KIND_DELIVERIES]: 'deliveries',
 };
 
+const REQUEST_PEOPLE = new Set<RowKind>(['collected', 'verified']);
+
 /** One row per district and community with the headline figures. */
-function summaryByArea(d: Derived, f: Filter): CsvTable {
+function summaryByArea(fig: Figures, f: Filter): CsvTable {
   // People affected (collected) and in need (verified), per community, beside the breakdown's figures.
   const people = new Map<string, { affected: number; inNeed: number }>();
-  for (const r of d.rows) {
-    if ((r.kind !== 'collected' && r.kind !== 'verified') || !matches(r, f)) continue;
-    const key = `${r.district}/${r.community}`;
+  for (const c of fig.select(f, REQUEST_PEOPLE)) {
+    if (!matchesOrg(c.orgs, f)) continue;
+    const key = `${c.district}/${c.community}`;
     const p = people.get(key) ?? { affected: 0, inNeed: 0 };
-    if (r.kind === 'collected') p.affected += r.people;
-    else p.inNeed += r.people;
+    if (c.kind === 'collected') p.affected += c.people;
+    else p.inNeed += c.people;
     people.set(key, p);
   }
-  const rows = breakdown(d, f, [Dimension.DIMENSION_DISTRICT, Dimension.DIMENSION_COMMUNITY]).map((b) => {
+  const rows = breakdown(fig, f, [Dimension.DIMENSION_DISTRICT, Dimension.DIMENSION_COMMUNITY]).map((b) => {
     const [district = '', area = ''] = b.keys;
     const x = b.figures;
     const p = people.get(area) ?? { affected: 0, inNeed: 0 };
@@ -77,9 +82,9 @@ function summaryByArea(d: Derived, f: Filter): CsvTable {
 }
 
 /** Who does what where: organisation × district × category. */
-function whoWhatWhere(d: Derived, f: Filter): CsvTable {
+function whoWhatWhere(fig: Figures, f: Filter): CsvTable {
   const dims = [Dimension.DIMENSION_ORGANISATION, Dimension.DIMENSION_DISTRICT, Dimension.DIMENSION_CATEGORY];
-  const rows = breakdown(d, f, dims).map((b) => {
+  const rows = breakdown(fig, f, dims).map((b) => {
     const [org = '', district = '', category = ''] = b.keys;
     const x = b.figures;
     return [
@@ -129,8 +134,9 @@ export function statusOf(r: RequestView): string {
 }
 
 /** One row per help request received in the range (district and community only: no personal data). */
-function helpRequests(d: Derived, f: Filter): CsvTable {
-  const rows = d.requests
+function helpRequests(fig: Figures, cases: CaseView[], f: Filter): CsvTable {
+  const rows = cases
+    .flatMap((c) => (c.request ? [c.request] : []))
     .filter(
       (r) =>
         r.receivedAt !== undefined && matches({ ...r, at: r.receivedAt, orgs: [r.org, ...r.suppliers] }, f),
@@ -142,7 +148,7 @@ function helpRequests(d: Derived, f: Filter): CsvTable {
       districtName(r.district),
       r.community,
       r.org,
-      d.orgNames.get(r.org) ?? '',
+      fig.orgName(r.org) ?? '',
       r.categories.map((c) => itemCategoryToJSON(c)).join(' '),
       urgencyToJSON(r.urgency),
       r.people,
@@ -174,11 +180,12 @@ function helpRequests(d: Derived, f: Filter): CsvTable {
 }
 
 /** One row per delivery (a fulfilled proposal) and unit. */
-function deliveries(d: Derived, f: Filter): CsvTable {
-  const submitter = new Map(d.requests.map((r) => [r.id, r.org]));
-  const rows = d.deliveries
-    .filter((x) =>
-      matches({ ...x, categories: [x.category], orgs: [x.supplier, submitter.get(x.requestId) ?? ''] }, f),
+function deliveries(fig: Figures, cases: CaseView[], f: Filter): CsvTable {
+  const rows = cases
+    .flatMap((c) =>
+      c.deliveries.filter((x) =>
+        matches({ ...x, categories: [x.category], orgs: [x.supplier, c.request?.org ?? ''] }, f),
+      ),
     )
     .sort((a, b) => a.at - b.at || (a.proposalId < b.proposalId ? -1 : 1))
     .flatMap((x) =>
@@ -190,7 +197,7 @@ function deliveries(d: Derived, f: Filter): CsvTable {
         districtName(x.district),
         x.community,
         x.supplier,
-        d.orgNames.get(x.supplier) ?? '',
+        fig.orgName(x.supplier) ?? '',
         itemCategoryToJSON(x.category),
         x.itemName,
         q.amount,
@@ -218,16 +225,21 @@ function deliveries(d: Derived, f: Filter): CsvTable {
   };
 }
 
-export function csvTable(kind: ExportKind, d: Derived, f: Filter): CsvTable {
+/** Whether the export lists cases one by one (then it needs every case, `cases` below). */
+export const listsCases = (kind: ExportKind) =>
+  kind === ExportKind.EXPORT_KIND_HELP_REQUESTS || kind === ExportKind.EXPORT_KIND_DELIVERIES;
+
+/** The table of an export; `cases` are every case's views (read for the listing kinds only). */
+export function csvTable(kind: ExportKind, fig: Figures, f: Filter, cases: CaseView[] = []): CsvTable {
   switch (kind) {
     case ExportKind.EXPORT_KIND_SUMMARY_BY_AREA:
-      return summaryByArea(d, f);
+      return summaryByArea(fig, f);
     case ExportKind.EXPORT_KIND_WHO_WHAT_WHERE:
-      return whoWhatWhere(d, f);
+      return whoWhatWhere(fig, f);
     case ExportKind.EXPORT_KIND_HELP_REQUESTS:
-      return helpRequests(d, f);
+      return helpRequests(fig, cases, f);
     default:
-      return deliveries(d, f);
+      return deliveries(fig, cases, f);
   }
 }
 

@@ -10,7 +10,7 @@ import {
   type ReportFilter,
 } from '@nuanyang/proto/nuanyang/reporting/v1/reporting';
 import { type BucketUnit, bucketStarts, DEFAULT_TIME_ZONE, isTimeZone, MAX_BUCKETS } from './buckets';
-import type { Filter } from './figures';
+import type { Filter } from './rows';
 
 /** Reading requests: every bad field is named (INVALID_ARGUMENT lists them all). */
 function fail(v: FieldViolation[]): void {
