@@ -84,6 +84,25 @@ export class Projection<S extends object> {
     });
   }
 
+  /**
+   * The first `limit` documents matching `filter` in `sort` order, from the live collection, the archive or
+   * both (merged). The archive is the history path: on FerretDB v1 its cost grows with history.
+   */
+  async find<D extends ReadDocument>(
+    filter: Record<string, unknown>,
+    sort: Record<string, 1 | -1>,
+    limit: number,
+    from: { live: boolean; archive: boolean },
+  ): Promise<D[]> {
+    const { live, archive } = this.options;
+    const read = (m: Model<ReadDocument>) => m.find(filter).sort(sort).limit(limit).lean<D[]>().exec();
+    const parts = await Promise.all([
+      from.live ? read(live) : [],
+      from.archive && archive ? read(archive) : [],
+    ]);
+    return parts.flat().sort(compareBy(sort)).slice(0, limit);
+  }
+
   /** Brings the documents of these aggregates up to their current state. */
   async apply(ids: string[]): Promise<void> {
     let queue = ids;
@@ -143,6 +162,19 @@ export class Projection<S extends object> {
   private models(): Model<ReadDocument>[] {
     return this.options.archive ? [this.options.live, this.options.archive] : [this.options.live];
   }
+}
+
+/** The order of a MongoDB sort specification, for merging sorted parts in memory. */
+function compareBy(sort: Record<string, 1 | -1>): (a: ReadDocument, b: ReadDocument) => number {
+  const value = (v: unknown) => (v instanceof Date ? v.getTime() : v);
+  return (a, b) => {
+    for (const [field, direction] of Object.entries(sort)) {
+      const [x, y] = [value(a[field]), value(b[field])] as [number | string, number | string];
+      if (x < y) return -direction;
+      if (x > y) return direction;
+    }
+    return 0;
+  };
 }
 
 /** An unordered bulk insert whose every failure is a duplicate key. */

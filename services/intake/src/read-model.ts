@@ -2,7 +2,7 @@ import type { Bus } from '@nuanyang/bus';
 import type { Logger } from '@nuanyang/logger';
 import type { HelpRequest, HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { type EventStore, Projection, type ReadDocument, readModel } from '@nuanyang/store';
-import type { Connection, Model } from 'mongoose';
+import type { Connection } from 'mongoose';
 import { isFinal } from './domain/lifecycle';
 import type { ListFilter } from './help-requests';
 
@@ -18,8 +18,8 @@ interface HelpRequestDocument extends ReadDocument {
   state: HelpRequest;
 }
 
-const SORT = { priorityScore: -1, receivedAt: 1, _id: 1 } as const;
-const INDEXES = [SORT, { status: 1 }, { district: 1 }] as Record<string, 1 | -1>[];
+const SORT: Record<string, 1 | -1> = { priorityScore: -1, receivedAt: 1, _id: 1 };
+const INDEXES: Record<string, 1 | -1>[] = [SORT, { status: 1 }, { district: 1 }];
 
 /**
  * The help requests' read model: open requests in `help_requests_open` (live work: what the console's
@@ -29,20 +29,16 @@ const INDEXES = [SORT, { status: 1 }, { district: 1 }] as Record<string, 1 | -1>
  */
 export class HelpRequestViews {
   readonly projection: Projection<HelpRequest>;
-  private readonly open: Model<ReadDocument>;
-  private readonly closed: Model<ReadDocument>;
 
   constructor(connection: Connection, bus: Bus, store: EventStore<HelpRequest>, log: Logger) {
-    this.open = readModel(connection, 'help_requests_open', INDEXES);
-    this.closed = readModel(connection, 'help_requests_closed', INDEXES);
     this.projection = new Projection<HelpRequest>({
       bus,
       store,
       service: 'intake',
       aggregate: 'help_request',
       durable: 'intake-help-request-projector',
-      live: this.open,
-      archive: this.closed,
+      live: readModel(connection, 'help_requests_open', INDEXES),
+      archive: readModel(connection, 'help_requests_closed', INDEXES),
       document: ({ state }) => ({ fields: fieldsOf(state), final: isFinal(state.status) }),
       log,
     });
@@ -56,17 +52,11 @@ export class HelpRequestViews {
     if (filter.category) query.categories = filter.category;
     if (filter.urgency) query.urgency = filter.urgency;
     if (filter.submittingOrganisationId) query.submittingOrganisationId = filter.submittingOrganisationId;
-    const wantsFinal = filter.statuses.length === 0 || filter.statuses.some(isFinal);
-    const wantsOpen = filter.statuses.length === 0 || filter.statuses.some((s) => !isFinal(s));
-    const read = (m: Model<ReadDocument>) => m.find(query).sort(SORT).limit(n).lean<HelpRequestDocument[]>();
-    const docs = [
-      ...(wantsOpen ? await read(this.open) : []),
-      ...(wantsFinal ? await read(this.closed) : []),
-    ];
-    return docs
-      .sort(byListOrder)
-      .slice(0, n)
-      .map((d) => d.state);
+    const docs = await this.projection.find<HelpRequestDocument>(query, SORT, n, {
+      live: filter.statuses.length === 0 || filter.statuses.some((s) => !isFinal(s)),
+      archive: filter.statuses.length === 0 || filter.statuses.some(isFinal),
+    });
+    return docs.map((d) => d.state);
   }
 }
 
@@ -81,12 +71,4 @@ function fieldsOf(r: HelpRequest): Omit<HelpRequestDocument, '_id' | 'version'> 
     receivedAt: new Date(r.receivedAt ?? 0),
     state: r,
   };
-}
-
-function byListOrder(a: HelpRequestDocument, b: HelpRequestDocument): number {
-  return (
-    b.priorityScore - a.priorityScore ||
-    new Date(a.receivedAt).getTime() - new Date(b.receivedAt).getTime() ||
-    a._id.localeCompare(b._id)
-  );
 }

@@ -2,10 +2,11 @@ import { SUBJECTS } from '@nuanyang/bus';
 import { HelpRequestReceived } from '@nuanyang/proto/nuanyang/intake/v1/events';
 import { VerificationServiceService } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { runService } from '@nuanyang/service-kit';
-import { KeyedAggregateStore } from '@nuanyang/store';
+import { JetStreamStore } from '@nuanyang/store';
 import { loadVerificationConfig } from './config';
 import type { TaskState } from './domain/tasks';
 import { verificationHandlers } from './handlers';
+import { TaskViews } from './read-model';
 import { VerificationTasks } from './tasks';
 
 runService({
@@ -13,18 +14,17 @@ runService({
   loadConfig: loadVerificationConfig,
   streams: ['intake', 'verification'],
   setup: ({ config, mongo, bus, log }) => {
-    const store = new KeyedAggregateStore<TaskState>(mongo, {
-      name: 'verification_task',
-      bus,
-      log,
-      projectionIndexes: [{ 'state.task.status': 1, 'state.task.dueAt': 1 }, { 'state.task.dueAt': 1 }],
+    const store = new JetStreamStore<TaskState>(bus, {
+      service: 'verification',
+      aggregate: 'verification_task',
     });
-    const tasks = new VerificationTasks(store, {
+    const views = new TaskViews(mongo, bus, store, log);
+    const tasks = new VerificationTasks(store, views, {
       claimTtlMs: config.CLAIM_TTL_MS,
       maxCallAttempts: config.MAX_CALL_ATTEMPTS,
     });
     return {
-      stores: [store],
+      projections: [views.projection],
       consume: () =>
         bus.consume({
           from: 'intake',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '@nuanyang/auth';
 import { SUBJECTS } from '@nuanyang/bus';
-import { AlreadyExistsError, NotFoundError, pageOf, readPage } from '@nuanyang/grpc-kit';
+import { NotFoundError, pageOf, readPage } from '@nuanyang/grpc-kit';
 import type { HelpRequest } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import {
   CallAttemptFailed,
@@ -19,7 +19,7 @@ import {
   TaskStatus,
   type VerificationTask,
 } from '@nuanyang/proto/nuanyang/verification/v1/verification';
-import { AggregateNotFoundError, type AggregateStore, type EventDraft } from '@nuanyang/store';
+import type { Actor, EventDraft, EventStore } from '@nuanyang/store';
 import {
   asOf,
   claim,
@@ -31,27 +31,23 @@ import {
   type Verifier,
   validateOutcome,
 } from './domain/tasks';
+import type { TaskViews } from './read-model';
+
+/** The queries the application needs of the read model (TaskViews). */
+export type TaskQueries = Pick<TaskViews, 'list'>;
 
 export interface TaskPolicy {
   claimTtlMs: number;
   maxCallAttempts: number;
 }
 
-type Meta = { eventId: string; occurredAt: Date };
-
-const metaOf = (t: VerificationTask, m: Meta, actor?: Verifier) => ({
-  ...m,
-  aggregateId: t.id,
-  aggregateVersion: t.version,
-  actorOrganisationId: actor?.organisationId ?? '',
-  actorUserId: actor?.id ?? '',
-});
-
 const verifierOf = (p: Principal): Verifier => ({
   id: p.subject,
   organisationId: p.organisationId,
   isOperator: p.roles.includes('operator'),
 });
+
+const actorOf = (v: Verifier): Actor => ({ organisationId: v.organisationId, userId: v.id });
 
 /** The event that tells the rest of the loop what the call found. */
 function outcomeEvent(kind: OutcomeKind, s: TaskState, by: Verifier, maxAttempts: number): EventDraft {
@@ -62,9 +58,9 @@ function outcomeEvent(kind: OutcomeKind, s: TaskState, by: Verifier, maxAttempts
     case 'verified':
       return {
         subject: v.verified,
-        encode: (m) =>
+        encode: (meta) =>
           HelpRequestVerified.encode({
-            meta: metaOf(t, m, by),
+            meta,
             ...base,
             ...s.request,
             correctedNeeds: t.correctedNeeds.length > 0 ? t.correctedNeeds : s.request.needs,
@@ -74,15 +70,14 @@ function outcomeEvent(kind: OutcomeKind, s: TaskState, by: Verifier, maxAttempts
     case 'rejected':
       return {
         subject: v.rejected,
-        encode: (m) =>
-          HelpRequestRejected.encode({ meta: metaOf(t, m, by), ...base, reason: t.outcomeReason }).finish(),
+        encode: (meta) => HelpRequestRejected.encode({ meta, ...base, reason: t.outcomeReason }).finish(),
       };
     case 'duplicate':
       return {
         subject: v.markedDuplicate,
-        encode: (m) =>
+        encode: (meta) =>
           HelpRequestMarkedDuplicate.encode({
-            meta: metaOf(t, m, by),
+            meta,
             ...base,
             duplicateOfHelpRequestId: t.duplicateOfHelpRequestId,
           }).finish(),
@@ -90,9 +85,9 @@ function outcomeEvent(kind: OutcomeKind, s: TaskState, by: Verifier, maxAttempts
     case 'unreachable':
       return {
         subject: v.unreachable,
-        encode: (m) =>
+        encode: (meta) =>
           HelpRequestUnreachable.encode({
-            meta: metaOf(t, m, by),
+            meta,
             ...base,
             attempts: t.attempts.length,
           }).finish(),
@@ -100,9 +95,9 @@ function outcomeEvent(kind: OutcomeKind, s: TaskState, by: Verifier, maxAttempts
     case 'no_answer':
       return {
         subject: v.callAttemptFailed,
-        encode: (m) =>
+        encode: (meta) =>
           CallAttemptFailed.encode({
-            meta: metaOf(t, m, by),
+            meta,
             ...base,
             attempt: t.attempts[t.attempts.length - 1],
             attempts: t.attempts.filter((a) => !a.reached).length,
@@ -115,7 +110,8 @@ function outcomeEvent(kind: OutcomeKind, s: TaskState, by: Verifier, maxAttempts
 /** Call-back tasks: opened per received request, claimed by one verifier at a time, closed by an outcome. */
 export class VerificationTasks {
   constructor(
-    private readonly store: AggregateStore<TaskState>,
+    private readonly store: EventStore<TaskState>,
+    private readonly views: TaskQueries,
     private readonly policy: TaskPolicy,
   ) {}
 
@@ -147,9 +143,9 @@ export class VerificationTasks {
     );
     const opened: EventDraft = {
       subject: SUBJECTS.verification.taskOpened,
-      encode: (m) =>
+      encode: (meta) =>
         VerificationTaskOpened.encode({
-          meta: metaOf(state.task, m),
+          meta,
           taskId: state.task.id,
           helpRequestId: request.id,
           urgency: state.task.urgency,
@@ -170,80 +166,60 @@ export class VerificationTasks {
   async list(req: ListTasksRequest): Promise<{ tasks: VerificationTask[]; nextPageToken: string }> {
     const at = readPage(req.page);
     const now = new Date();
-    const wanted = new Set(req.statuses);
-    const or: Record<string, unknown>[] = [];
-    const open = { 'state.task.status': TaskStatus.TASK_STATUS_OPEN };
-    const lapsed = {
-      'state.task.status': TaskStatus.TASK_STATUS_CLAIMED,
-      'state.task.claimExpiresAt': { $lte: now },
-    };
-    const held = {
-      'state.task.status': TaskStatus.TASK_STATUS_CLAIMED,
-      'state.task.claimExpiresAt': { $gt: now },
-    };
-    const completed = { 'state.task.status': TaskStatus.TASK_STATUS_COMPLETED };
-    if (wanted.size === 0 || wanted.has(TaskStatus.TASK_STATUS_OPEN)) or.push(open, lapsed);
-    if (wanted.size === 0 || wanted.has(TaskStatus.TASK_STATUS_CLAIMED)) or.push(held);
-    if (wanted.size === 0 || wanted.has(TaskStatus.TASK_STATUS_COMPLETED)) or.push(completed);
-    const filter: Record<string, unknown> = { $or: or };
-    if (req.overdueOnly) {
-      filter['state.task.dueAt'] = { $lt: now };
-      filter['state.task.status'] = { $ne: TaskStatus.TASK_STATUS_COMPLETED };
-    }
-    const rows = await this.store.query(filter, { 'state.task.dueAt': 1, _id: 1 }, at.limit + 1, at.offset);
-    const { items, nextPageToken } = pageOf(rows, at);
-    return { tasks: items.map((r) => asOf(r.state.task, now)), nextPageToken };
-  }
-
-  /** A change to one task; an unknown id is the caller's NOT_FOUND, not an internal error. */
-  private changeTask(id: string, decide: Parameters<AggregateStore<TaskState>['update']>[1]) {
-    return this.store.update(id, decide).catch((err: unknown) => {
-      if (err instanceof AggregateNotFoundError) throw new NotFoundError(`verification task ${id} not found`);
-      throw err;
-    });
+    const rows = await this.views.list(req, now, at.offset + at.limit + 1);
+    const { items, nextPageToken } = pageOf(rows.slice(at.offset), at);
+    return { tasks: items.map((t) => asOf(t, now)), nextPageToken };
   }
 
   async claim(id: string, principal: Principal): Promise<VerificationTask> {
     const by = verifierOf(principal);
-    const { change } = await this.changeTask(id, (current) => {
-      const now = new Date();
-      const task = {
-        ...claim(current.state.task, by, now, this.policy.claimTtlMs),
-        version: current.version + 1,
-      };
-      const claimed: EventDraft = {
-        subject: SUBJECTS.verification.taskClaimed,
-        encode: (m) =>
-          VerificationTaskClaimed.encode({
-            meta: metaOf(task, m, by),
-            taskId: id,
-            helpRequestId: task.helpRequestId,
-            claimedBy: by.id,
-            claimedByOrganisationId: by.organisationId,
-            claimExpiresAt: task.claimExpiresAt,
-          }).finish(),
-      };
-      return { state: { ...current.state, task }, events: [claimed] };
-    });
+    const { change } = await this.store.update(
+      id,
+      (current) => {
+        const now = new Date();
+        const task = {
+          ...claim(current.state.task, by, now, this.policy.claimTtlMs),
+          version: current.version + 1,
+        };
+        const claimed: EventDraft = {
+          subject: SUBJECTS.verification.taskClaimed,
+          encode: (meta) =>
+            VerificationTaskClaimed.encode({
+              meta,
+              taskId: id,
+              helpRequestId: task.helpRequestId,
+              claimedBy: by.id,
+              claimedByOrganisationId: by.organisationId,
+              claimExpiresAt: task.claimExpiresAt,
+            }).finish(),
+        };
+        return { state: { ...current.state, task }, events: [claimed] };
+      },
+      { actor: actorOf(by) },
+    );
     return asOf(change.state.task, new Date());
   }
 
   async release(id: string, principal: Principal): Promise<VerificationTask> {
     const by = verifierOf(principal);
-    const { change } = await this.changeTask(id, (current) => {
-      const task = { ...release(current.state.task, by, new Date()), version: current.version + 1 };
-      const released: EventDraft = {
-        subject: SUBJECTS.verification.taskReleased,
-        encode: (m) =>
-          VerificationTaskReleased.encode({
-            meta: metaOf(task, m, by),
-            taskId: id,
-            helpRequestId: task.helpRequestId,
-            releasedBy: by.id,
-          }).finish(),
-      };
-      return { state: { ...current.state, task }, events: [released] };
-    });
+    const { change } = await this.store.update(
+      id,
+      (current) => {
+        const task = { ...release(current.state.task, by, new Date()), version: current.version + 1 };
+        const released: EventDraft = {
+          subject: SUBJECTS.verification.taskReleased,
+          encode: (meta) =>
+            VerificationTaskReleased.encode({
+              meta,
+              taskId: id,
+              helpRequestId: task.helpRequestId,
+              releasedBy: by.id,
+            }).finish(),
+        };
+        return { state: { ...current.state, task }, events: [released] };
+      },
+      { actor: actorOf(by) },
+    );
     return asOf(change.state.task, new Date());
   }
 
@@ -256,8 +232,6 @@ export class VerificationTasks {
     principal: Principal,
   ): Promise<{ task: VerificationTask; replayed: boolean }> {
     const by = verifierOf(principal);
-    if (!(await this.store.load(req.taskId)))
-      throw new NotFoundError(`verification task ${req.taskId} not found`);
     const hash = createHash('sha256').update(RecordOutcomeRequest.encode(req).finish()).digest('hex');
     const { change, applied } = await this.store.update(
       req.taskId,
@@ -273,11 +247,12 @@ export class VerificationTasks {
         const next = { ...current.state, task: { ...task, version: current.version + 1 } };
         return { state: next, events: [outcomeEvent(kind, next, by, this.policy.maxCallAttempts)] };
       },
-      { causedBy: `outcome:${principal.subject}:${req.idempotencyKey}`, requestHash: hash, actor: by.id },
+      {
+        causedBy: `outcome:${principal.subject}:${req.idempotencyKey}`,
+        requestHash: hash,
+        actor: actorOf(by),
+      },
     );
-    if (!applied && change.requestHash !== hash) {
-      throw new AlreadyExistsError('idempotency_key was already used for a different outcome; use a new key');
-    }
     return { task: asOf(change.state.task, new Date()), replayed: !applied };
   }
 }
