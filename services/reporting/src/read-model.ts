@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type ConsumerMessages, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type Bus, streamName } from '@nuanyang/bus';
@@ -15,7 +16,8 @@ type FactDoc = Omit<Fact, 'id'> & { _id: string };
 type CaseDoc =
   | { _id: string; kind: 'case'; facts: Fact[]; tasks: string[] }
   | { _id: string; kind: 'task'; caseId: string }
-  | { _id: 'archived'; kind: 'mark'; through: number };
+  | { _id: 'archived'; kind: 'mark'; through: number }
+  | { _id: 'relay'; kind: 'relay'; epoch: string };
 
 /** The facts collection and durable consumers of one read-model generation. */
 export const factsCollectionName = (generation: number) => `facts_g${generation}`;
@@ -48,6 +50,11 @@ export class ReadModel extends EventEmitter {
   private following: Promise<void> | undefined;
   /** Relay sequence of the last fact applied. */
   private position = 0;
+  /**
+   * Part of each relayed fact's message id, new when the read model's data is dropped: a fact relayed again
+   * after a rebuild must not be taken for a duplicate of its first relay (the stream remembers ids for hours).
+   */
+  private epoch = '';
 
   constructor(
     private readonly mongo: Mongo,
@@ -76,6 +83,7 @@ export class ReadModel extends EventEmitter {
     await this.mongo.createCollection(casesCollectionName(this.generation)).catch(() => undefined);
     const mark = await this.cases.findOne({ _id: 'archived' });
     this.archivedThrough = mark?.kind === 'mark' ? mark.through : 0;
+    this.epoch = await this.relayEpoch();
 
     const subject = relaySubject(this.generation);
     const jsm = await jetstreamManager(this.bus.connection);
@@ -126,9 +134,21 @@ export class ReadModel extends EventEmitter {
     }
     if (stored || redelivery) {
       const data = new TextEncoder().encode(JSON.stringify(fact));
-      await this.bus.publish(relaySubject(this.generation), data, `fact-g${this.generation}:${id}`);
+      await this.bus.publish(relaySubject(this.generation), data, `fact:${this.epoch}:${id}`);
     }
     return stored;
+  }
+
+  /** The relay epoch of this generation's data, chosen by the first replica to start on it. */
+  private async relayEpoch(): Promise<string> {
+    try {
+      await this.cases.insertOne({ _id: 'relay', kind: 'relay', epoch: randomUUID() });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const doc = await this.cases.findOne({ _id: 'relay' });
+    if (doc?.kind !== 'relay') throw new Error('the relay epoch could not be read');
+    return doc.epoch;
   }
 
   private async applyRelayed(seq: number, fact: Fact): Promise<void> {
