@@ -128,6 +128,8 @@ describe.each(Object.entries(VALUES_SETS))('%s values', (name, files) => {
     const address = port.name === 'grpc' ? config.GRPC_ADDRESS : config.HTTP_ADDRESS;
     expect(address).toBe(`0.0.0.0:${port.containerPort}`);
     expect(config.MONGO_DATABASE).toBe(`nuanyang_${component(d)}`);
+    // Each service's stream is its system of record: replicated 3 ways in production, 1 on one server.
+    expect(config.NATS_REPLICAS).toBe(name === 'production' ? '3' : '1');
     const env: { name: string; value?: string; valueFrom?: Record<string, { fieldPath?: string }> }[] =
       container.env;
     expect(env.find((e) => e.name === 'OTEL_SERVICE_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe(

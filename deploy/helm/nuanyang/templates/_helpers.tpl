@@ -177,6 +177,7 @@ app.kubernetes.io/managed-by: {{ $root.Release.Service }}
 {{- $_ := set $data "MONGO_DATABASE" (printf "nuanyang_%s" ($w.name | replace "-" "_")) }}
 {{- $_ := set $data "LOG_LEVEL" $w.logLevel }}
 {{- $_ := set $data "SHUTDOWN_GRACE_MS" (toString (int $w.shutdownGraceMs)) }}
+{{- $_ := set $data "NATS_REPLICAS" (toString (int ($root.Values.nats.streamReplicas | default 1))) }}
 {{- range $callee := $w.calls }}
 {{- $target := get $root.Values.services $callee }}
 {{- $_ := set $data (include "nuanyang.addressVar" $callee) (printf "%s:%d" (include "nuanyang.objectName" (dict "root" $root "name" $callee)) (int $target.port)) }}
