@@ -29,13 +29,43 @@ function contextOf(call: Call): CallContext {
   };
 }
 
-/** Turns anything a handler threw into a gRPC status: domain errors keep their code, the rest is INTERNAL. */
+/**
+ * MongoDB's driver errors for a server it cannot reach (after its own server-selection wait and retry), by
+ * name: grpc-kit does not load the driver.
+ */
+const UNREACHABLE_DATABASE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+]);
+
+/**
+ * A dependency was unreachable (the database, or another service answering UNAVAILABLE or running out of
+ * time): a transient fault, which the caller may retry, not an internal error.
+ */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (UNREACHABLE_DATABASE.has(err.name)) return true;
+  const code = (err as { code?: unknown }).code;
+  return 'metadata' in err && (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED);
+}
+
+/**
+ * Turns anything a handler threw into a gRPC status: domain errors keep their code, an unreachable
+ * dependency is UNAVAILABLE, the rest is INTERNAL.
+ */
 export function toServiceError(err: unknown, log: Logger): Partial<ServiceError> {
   if (err instanceof DomainError) {
     const metadata = new Metadata();
     if (err instanceof InvalidArgumentError)
       metadata.set(FIELD_VIOLATIONS_KEY, JSON.stringify(err.violations));
     return { code: err.code, details: err.message, metadata };
+  }
+  if (isUnavailable(err)) {
+    log.warn({ err }, 'a dependency is unavailable');
+    return { code: status.UNAVAILABLE, details: `temporarily unavailable: ${(err as Error).message}` };
   }
   log.error({ err }, 'unexpected error in handler');
   return { code: status.INTERNAL, details: 'internal error' };
