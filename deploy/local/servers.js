@@ -206,7 +206,7 @@ function postgresUrl(port, host = '127.0.0.1') {
  * PostgreSQL 15, a private cluster in dataDir (initdb on first use).
  * durable (make start): fsync and full-page writes on, so neither a crash of the machine nor a kill can
  * corrupt the cluster; synchronous_commit off, so a commit does not wait for its WAL flush (the last fraction
- * of a second of writes can be lost in a machine crash, never corrupted: the same promise nats-server's file
+ * of a second of writes can be lost in a crash, never corrupted: the same promise nats-server's file
  * store makes, which syncs every two minutes). Not durable (the tests): no fsync at all, the cluster is
  * thrown away after the run.
  * Settings are command-line options, so a changed port or setting applies to an existing cluster.
