@@ -125,7 +125,15 @@ export class Bus {
       maxReconnectAttempts: -1,
     });
     log.info({ server: connection.getServer() }, 'connected to NATS');
-    return new Bus(connection, jetstream(connection), await jetstreamManager(connection), log);
+    // JetStream calls time out after 2 s (not 5): a store retries a few of them within its budget, then
+    // answers UNAVAILABLE while the caller's deadline still runs.
+    const options = { timeout: 2_000 };
+    return new Bus(
+      connection,
+      jetstream(connection, options),
+      await jetstreamManager(connection, options),
+      log,
+    );
   }
 
   /**

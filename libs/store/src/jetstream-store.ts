@@ -19,8 +19,10 @@ import {
 const CHANGE_HEADER = 'Nuanyang-Change';
 /** The subject token of a change without a cause. */
 const NO_CAUSE = '-';
-/** A transient fault (NATS restarting, a leader election) is retried for about this long, then UNAVAILABLE. */
-const RETRY = { numOfAttempts: 7, startingDelay: 50, timeMultiple: 2, maxDelay: 1_000 } as const;
+/** A transient fault (NATS restarting, a leader election) is retried with capped backoff ... */
+const RETRY = { numOfAttempts: 20, startingDelay: 50, timeMultiple: 2, maxDelay: 1_000 } as const;
+/** ... for at most this long (each NATS request also times out, see Bus), then answered UNAVAILABLE. */
+const RETRY_BUDGET_MS = 4_000;
 
 export interface JetStreamStoreOptions {
   /** The service owning the aggregate: its stream (`NUANYANG_<SERVICE>`) is the system of record. */
@@ -255,11 +257,13 @@ function classifyWriteError(err: unknown): unknown {
 const ATOMIC_BATCH_DUPLICATE = 10201;
 
 /**
- * Runs a NATS step, retrying a transient fault with capped backoff for about three seconds, then answers
+ * Runs a NATS step, retrying a transient fault with capped backoff for a few seconds, then answers
  * UNAVAILABLE (never INTERNAL): the caller may try again. Only for steps that are safe to repeat.
  */
 export function retryingNats<T>(step: () => Promise<T>): Promise<T> {
-  return backOff(step, { ...RETRY, retry: (err) => isTransient(err) }).catch((err) => {
+  const started = Date.now();
+  const retry = (err: unknown) => isTransient(err) && Date.now() - started < RETRY_BUDGET_MS;
+  return backOff(step, { ...RETRY, retry }).catch((err) => {
     throw isTransient(err) ? new UnavailableError(`NATS unavailable: ${(err as Error).message}`) : err;
   });
 }

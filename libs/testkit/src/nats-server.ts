@@ -28,11 +28,46 @@ export interface NatsServer {
   stop(): Promise<void>;
   /** SIGKILL (a crash); the data stays until stop(). */
   kill(): Promise<void>;
+  /** Starts it again on the same port and data after kill() (an outage ends); clients reconnect. */
+  restart(): Promise<void>;
   /** Its log so far. */
   logs(): string;
 }
 
 let sequence = 0;
+
+interface Running {
+  child: ReturnType<typeof spawn>;
+  output: () => string;
+}
+
+/** Starts nats-server on `port`; rejects when it exits or does not listen. */
+async function launch(port: number, dataDir: string): Promise<Running> {
+  const server = servers.nats({ port, dataDir });
+  const child = spawn(server.command, server.args, {
+    env: { ...server.env, ...runMarker() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: false,
+  });
+  track(child, `nats-server ${dataDir}`);
+  let output = '';
+  const capture = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', capture);
+  child.stderr?.on('data', capture);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  try {
+    await waitForPort(port, { gaveUp: () => exited });
+  } catch (error) {
+    await terminate(child, 'SIGKILL', 0);
+    throw new Error(`startNatsServer: ${(error as Error).message}\n${output}`);
+  }
+  return { child, output: () => output };
+}
 
 /**
  * A nats-server (JetStream, file store) of the caller's own, for tests whose streams and durable consumers
@@ -44,40 +79,28 @@ export async function startNatsServer(): Promise<NatsServer> {
   const dataDir = path.join(base, `nats-${process.pid}-${sequence}`);
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
-    const server = servers.nats({ port, dataDir });
-    const child = spawn(server.command, server.args, {
-      env: { ...server.env, ...runMarker() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: false,
-    });
-    track(child, `nats-server ${dataDir}`);
-    let output = '';
-    const capture = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    };
-    child.stdout?.on('data', capture);
-    child.stderr?.on('data', capture);
-    let exited = false;
-    child.once('exit', () => {
-      exited = true;
-    });
+    let running: Running;
     try {
-      await waitForPort(port, { gaveUp: () => exited });
+      running = await launch(port, dataDir);
     } catch (error) {
-      await terminate(child, 'SIGKILL', 0);
       if (attempt < 3) continue; // the port was taken in between: another one
-      throw new Error(`startNatsServer: ${(error as Error).message}\n${output}`);
+      throw error;
     }
+    let earlier = '';
     return {
-      url: server.url,
+      url: servers.nats({ port, dataDir }).url,
       port,
       dataDir,
       stop: async () => {
-        await terminate(child, 'SIGTERM', 10_000);
+        await terminate(running.child, 'SIGTERM', 10_000);
         fs.rmSync(dataDir, { recursive: true, force: true });
       },
-      kill: () => terminate(child, 'SIGKILL', 0),
-      logs: () => output,
+      kill: () => terminate(running.child, 'SIGKILL', 0),
+      restart: async () => {
+        earlier += running.output();
+        running = await launch(port, dataDir);
+      },
+      logs: () => earlier + running.output(),
     };
   }
 }
