@@ -13,6 +13,7 @@
 #   make chart-test  the Helm chart (helm lint --strict and template with each values file, every object
 #                 against the Kubernetes API schemas) and the Dockerfile (BuildKit's checks); no cluster, no Docker
 #   make lint     biome and the package reference check
+#   make bench    the platform benchmark (below; bench-matching: the matching optimiser's)
 #   make clean    build outputs and test data (keeps .data/local, the local stack's data)
 #   make distclean  also node_modules, .tools and .data
 
@@ -75,3 +76,13 @@ distclean: clean
 bench-matching: build
 	node bench/dist/matching.js $(ARGS)
 	$(PNPM) exec biome format --write bench/results/matching.json
+
+# The platform benchmark (bench/platform.ts, not part of `make test`): the six services started as the tests
+# start them, on the suite's FerretDB and NATS, against a bare grpc-js echo and JetStream publishes of the same
+# run: CreateHelpRequest and verification outcome throughput, intake → task and verified → proposal latency at
+# half of peak, p50s as history grows (small sizes by default; ARGS=--full for 1,000 vs 100,000), and a surge.
+# Prints the table with each target met or missed, writes bench/results/platform.json; under ~8 minutes.
+.PHONY: bench
+bench: build tools
+	node bench/dist/platform.js $(ARGS)
+	$(PNPM) exec biome format --write bench/results/platform.json

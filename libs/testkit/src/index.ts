@@ -18,3 +18,4 @@ export {
   type SpawnServiceOptions,
   spawnService,
 } from './spawn-service';
+export { type SuiteServers, startSuiteServers } from './suite-servers';
