@@ -1,17 +1,13 @@
 import { issueToken, type Principal } from '@nuanyang/auth';
+import { type GrpcService, LOCAL_PORTS } from '@nuanyang/config';
 import { type Command, Option } from 'commander';
 import * as parse from './parse';
 
-/** Where `make start` (deploy/local/start.js) runs each service. */
-export const DEFAULT_PORTS = {
-  intake: 50051,
-  verification: 50052,
-  inventory: 50053,
-  matching: 50054,
-  volunteer: 50055,
-  reporting: 50056,
-} as const;
-export type ServiceName = keyof typeof DEFAULT_PORTS;
+/** Where `make start` (deploy/local/start.js) runs each service: the one local port table. */
+export type ServiceName = GrpcService;
+export const DEFAULT_PORTS = Object.fromEntries(
+  Object.entries(LOCAL_PORTS).filter(([name]) => name !== 'gateway'),
+) as Record<ServiceName, number>;
 
 /** The local stack's secret (deploy/local/start.js): for local demo runs only. */
 export const DEMO_JWT_SECRET = 'nuanyang-local-dev-secret';

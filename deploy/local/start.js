@@ -23,16 +23,11 @@ const waitOnBin = require.resolve('wait-on/bin/wait-on');
 const waitOn = require('wait-on');
 
 const HOST = '127.0.0.1';
-/** Fixed local ports; a service not listed here gets the next free number from 50060 on. */
-const SERVICE_PORTS = {
-  intake: 50051,
-  verification: 50052,
-  inventory: 50053,
-  matching: 50054,
-  volunteer: 50055,
-  reporting: 50056,
-  gateway: 8080,
-};
+/**
+ * Fixed local ports, the one table in @nuanyang/config (built by `make build` before this runs); a service
+ * not listed there gets the next free number from 50060 on.
+ */
+const { LOCAL_PORTS: SERVICE_PORTS } = require(path.join(root, 'libs/config/dist'));
 /** Services that serve HTTP rather than gRPC: they get HTTP_ADDRESS instead of GRPC_ADDRESS. */
 const HTTP_SERVICES = new Set(['gateway']);
 const DEMO_JWT_SECRET = 'nuanyang-local-dev-secret';

@@ -24,10 +24,29 @@ export const hostPort = z
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/**
+ * Where each process listens on one machine (`make start`, deploy/local/start.js): the default of its
+ * listen address and of the addresses others call it at, and the CLI's `--host` ports. The one table.
+ */
+export const LOCAL_PORTS = {
+  intake: 50051,
+  verification: 50052,
+  inventory: 50053,
+  matching: 50054,
+  volunteer: 50055,
+  reporting: 50056,
+  gateway: 8080,
+} as const;
+export type LocalProcess = keyof typeof LOCAL_PORTS;
+export type GrpcService = Exclude<LocalProcess, 'gateway'>;
+
+/** `127.0.0.1:<port>` of a process on one machine. */
+export const localAddress = (name: LocalProcess) => `127.0.0.1:${LOCAL_PORTS[name]}`;
+
 /** Variables every service reads. `name` picks the default database and listen port. */
-export function serviceSchema(name: string, defaultPort: number) {
+export function serviceSchema(name: GrpcService) {
   return z.object({
-    GRPC_ADDRESS: hostPort.default(`127.0.0.1:${defaultPort}`),
+    GRPC_ADDRESS: hostPort.default(localAddress(name)),
     MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URL'),
     MONGO_DATABASE: z
       .string()

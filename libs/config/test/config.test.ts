@@ -8,7 +8,7 @@ const good = {
 
 describe('loadConfig(serviceSchema)', () => {
   it('fills defaults from the service name and port', () => {
-    expect(loadConfig(serviceSchema('intake', 50051), good)).toMatchObject({
+    expect(loadConfig(serviceSchema('intake'), good)).toMatchObject({
       GRPC_ADDRESS: '127.0.0.1:50051',
       MONGO_DATABASE: 'nuanyang_intake',
       LOG_LEVEL: 'info',
@@ -17,9 +17,9 @@ describe('loadConfig(serviceSchema)', () => {
   });
 
   it('coerces numbers from strings', () => {
-    expect(loadConfig(serviceSchema('x', 1), { ...good, SHUTDOWN_GRACE_MS: '2500' }).SHUTDOWN_GRACE_MS).toBe(
-      2500,
-    );
+    expect(
+      loadConfig(serviceSchema('reporting'), { ...good, SHUTDOWN_GRACE_MS: '2500' }).SHUTDOWN_GRACE_MS,
+    ).toBe(2500);
   });
 
   it('names every bad variable in one error', () => {
@@ -32,7 +32,7 @@ describe('loadConfig(serviceSchema)', () => {
     };
     let error: unknown;
     try {
-      loadConfig(serviceSchema('intake', 50051), env);
+      loadConfig(serviceSchema('intake'), env);
     } catch (e) {
       error = e;
     }
@@ -55,7 +55,7 @@ describe('loadConfig(serviceSchema)', () => {
     ['GRPC_ADDRESS', '127.0.0.1:70000'],
     ['SHUTDOWN_GRACE_MS', '-1'],
   ])('refuses %s=%s', (name, value) => {
-    expect(() => loadConfig(serviceSchema('intake', 50051), { ...good, [name]: value })).toThrow(
+    expect(() => loadConfig(serviceSchema('intake'), { ...good, [name]: value })).toThrow(
       new RegExp(`${name}:`),
     );
   });

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { hostPort, loadConfig, z } from '@nuanyang/config';
+import { hostPort, loadConfig, localAddress, z } from '@nuanyang/config';
 
 const list = z
   .string()
@@ -17,16 +17,16 @@ export type ServiceName = (typeof SERVICES)[number];
 export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env) =>
   loadConfig(
     z.object({
-      HTTP_ADDRESS: hostPort.default('127.0.0.1:8080'),
+      HTTP_ADDRESS: hostPort.default(localAddress('gateway')),
       JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
       LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
-      INTAKE_ADDRESS: hostPort.default('127.0.0.1:50051'),
-      VERIFICATION_ADDRESS: hostPort.default('127.0.0.1:50052'),
-      INVENTORY_ADDRESS: hostPort.default('127.0.0.1:50053'),
-      MATCHING_ADDRESS: hostPort.default('127.0.0.1:50054'),
-      VOLUNTEER_ADDRESS: hostPort.default('127.0.0.1:50055'),
-      REPORTING_ADDRESS: hostPort.default('127.0.0.1:50056'),
+      INTAKE_ADDRESS: hostPort.default(localAddress('intake')),
+      VERIFICATION_ADDRESS: hostPort.default(localAddress('verification')),
+      INVENTORY_ADDRESS: hostPort.default(localAddress('inventory')),
+      MATCHING_ADDRESS: hostPort.default(localAddress('matching')),
+      VOLUNTEER_ADDRESS: hostPort.default(localAddress('volunteer')),
+      REPORTING_ADDRESS: hostPort.default(localAddress('reporting')),
       /** Deadline of each unary gRPC call the gateway makes. */
       GRPC_DEADLINE_MS: z.coerce.number().int().min(100).default(10_000),
       /** Requests per minute per organisation (by the token's `org`), or per client IP without a token. */

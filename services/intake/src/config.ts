@@ -1,4 +1,4 @@
 import { loadConfig, serviceSchema } from '@nuanyang/config';
 
-export const loadIntakeConfig = () => loadConfig(serviceSchema('intake', 50051));
+export const loadIntakeConfig = () => loadConfig(serviceSchema('intake'));
 export type IntakeConfig = ReturnType<typeof loadIntakeConfig>;

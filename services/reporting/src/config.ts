@@ -2,7 +2,7 @@ import { loadConfig, serviceSchema, z } from '@nuanyang/config';
 
 export const loadReportingConfig = () =>
   loadConfig(
-    serviceSchema('reporting', 50056).extend({
+    serviceSchema('reporting').extend({
       /**
        * The read model's generation: part of the facts collection's name and of the durable consumers'
        * names. A new generation starts with no facts and new durables, which replay every stream from the

@@ -2,7 +2,7 @@ import { loadConfig, serviceSchema, z } from '@nuanyang/config';
 
 export const loadVerificationConfig = () =>
   loadConfig(
-    serviceSchema('verification', 50052).extend({
+    serviceSchema('verification').extend({
       /** How long a claim keeps a task for one verifier. */
       CLAIM_TTL_MS: z.coerce
         .number()

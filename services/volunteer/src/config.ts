@@ -1,12 +1,12 @@
-import { hostPort, loadConfig, serviceSchema, z } from '@nuanyang/config';
+import { hostPort, loadConfig, localAddress, serviceSchema, z } from '@nuanyang/config';
 
 const ms = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
 
 export const loadVolunteerConfig = () =>
   loadConfig(
-    serviceSchema('volunteer', 50055).extend({
+    serviceSchema('volunteer').extend({
       /** Intake, for the requester's contact and drop-off address of a new delivery task. */
-      INTAKE_ADDRESS: hostPort.default('127.0.0.1:50051'),
+      INTAKE_ADDRESS: hostPort.default(localAddress('intake')),
       /** How long a volunteer has to accept an offered task; then it is offered to the next one. */
       OFFER_TTL_MS: ms(1_000, 15 * 60_000),
       /** From acceptance to delivery; past it the task times out and is offered again. */
