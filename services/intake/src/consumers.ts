@@ -14,7 +14,7 @@ import type { HelpRequests } from './help-requests';
 const eventIdOf = (e: { meta?: EventMeta | undefined }, header: string) => e.meta?.eventId || header;
 
 /** Intake follows verification's outcome: the request becomes verified, rejected, duplicate or unreachable. */
-export async function followVerification(bus: Bus, requests: HelpRequests): Promise<void> {
+async function followVerification(bus: Bus, requests: HelpRequests): Promise<void> {
   const v = SUBJECTS.verification;
   await bus.consume({
     from: 'verification',
@@ -76,7 +76,7 @@ const FOLLOWS: Partial<Record<Coverage, HelpRequestStatus>> = {
 };
 
 /** Intake follows matching: accepted proposals make a request (partially) matched, deliveries fulfilled. */
-export async function followMatching(bus: Bus, requests: HelpRequests): Promise<void> {
+async function followMatching(bus: Bus, requests: HelpRequests): Promise<void> {
   await bus.consume({
     from: 'matching',
     durable: 'intake-matching-coverage',
@@ -93,4 +93,10 @@ export async function followMatching(bus: Bus, requests: HelpRequests): Promise<
       );
     },
   });
+}
+
+/** Intake's consumers: the request's status follows verification's outcome and matching's coverage. */
+export async function consume(bus: Bus, requests: HelpRequests): Promise<void> {
+  await followVerification(bus, requests);
+  await followMatching(bus, requests);
 }

@@ -2,7 +2,7 @@ import { type HelpRequest, IntakeServiceService } from '@nuanyang/proto/nuanyang
 import { runService } from '@nuanyang/service-kit';
 import { JetStreamStore } from '@nuanyang/store';
 import { loadIntakeConfig } from './config';
-import { followMatching, followVerification } from './consumers';
+import { consume } from './consumers';
 import { DuplicateIndex } from './duplicate-index';
 import { intakeHandlers } from './handlers';
 import { HelpRequests } from './help-requests';
@@ -18,10 +18,7 @@ runService({
     const requests = new HelpRequests(store, await DuplicateIndex.open(bus), views);
     return {
       projections: [views.projection],
-      consume: async () => {
-        await followVerification(bus, requests);
-        await followMatching(bus, requests);
-      },
+      consume: () => consume(bus, requests),
       services: [
         {
           name: 'nuanyang.intake.v1.IntakeService',

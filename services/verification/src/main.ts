@@ -1,9 +1,8 @@
-import { SUBJECTS } from '@nuanyang/bus';
-import { HelpRequestReceived } from '@nuanyang/proto/nuanyang/intake/v1/events';
 import { VerificationServiceService } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { runService } from '@nuanyang/service-kit';
 import { JetStreamStore } from '@nuanyang/store';
 import { loadVerificationConfig } from './config';
+import { consume } from './consumers';
 import type { TaskState } from './domain/tasks';
 import { verificationHandlers } from './handlers';
 import { TaskViews } from './read-model';
@@ -25,16 +24,7 @@ runService({
     });
     return {
       projections: [views.projection],
-      consume: () =>
-        bus.consume({
-          from: 'intake',
-          durable: 'verification-intake-received',
-          subjects: [SUBJECTS.intake.received],
-          handler: async (m) => {
-            const event = HelpRequestReceived.decode(m.data);
-            if (event.helpRequest) await tasks.open(event.helpRequest);
-          },
-        }),
+      consume: () => consume(bus, tasks),
       services: [
         {
           name: 'nuanyang.verification.v1.VerificationService',
