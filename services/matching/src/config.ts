@@ -1,9 +1,10 @@
-import { hostPort, loadConfig, serviceSchema, z } from '@nuanyang/config';
+import { hostPort, loadConfig, localAddress, serviceSchema, z } from '@nuanyang/config';
+import { HOLD_POINTS } from './hold';
 
 export const loadMatchingConfig = () =>
   loadConfig(
-    serviceSchema('matching', 50054).extend({
-      INVENTORY_ADDRESS: hostPort.default('127.0.0.1:50053'),
+    serviceSchema('matching').extend({
+      INVENTORY_ADDRESS: hostPort.default(localAddress('inventory')),
       /** How long a proposal holds its stock for the supplier to answer; then the reservation lapses. */
       PROPOSAL_TTL_MS: z.coerce
         .number()
@@ -16,6 +17,16 @@ export const loadMatchingConfig = () =>
         .int()
         .min(1000)
         .default(5 * 60_000),
+      /** How often the sweep looks for supplier decisions a crash left between their steps. */
+      SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+      /** A pending decision younger than this is left to the call still making it. */
+      RESUME_AFTER_MS: z.coerce.number().int().min(0).default(30_000),
+      /** Test only: hold points (comma-separated, see hold.ts) where the process stops for a crash test. */
+      MATCHING_HOLD_AT: z
+        .string()
+        .default('')
+        .transform((v) => v.split(',').filter((p) => p !== ''))
+        .pipe(z.array(z.enum(HOLD_POINTS))),
     }),
   );
 export type MatchingConfig = ReturnType<typeof loadMatchingConfig>;

@@ -1,21 +1,31 @@
 import { status } from '@grpc/grpc-js';
 import type { PromiseClient } from '@nuanyang/grpc-kit';
 import type { ItemCategory } from '@nuanyang/proto/nuanyang/common/v1/common';
-import type {
-  InventoryServiceClient,
-  Reservation,
-  StockLot,
-} from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
+import type { InventoryServiceClient, StockLot } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
 import type { FreeLot } from './domain/cases';
 
-/** Matching's view of inventory: free lots to plan with, and the reservation calls. */
-export class Stock {
+/**
+ * What matching asks of inventory. Every call is idempotent by the reservation id (inventory's contract), so
+ * a step repeated after a crash neither reserves, commits nor releases twice.
+ */
+export interface StockPort {
+  /** Every lot with available units, of one category or of all. */
+  freeLots(category?: ItemCategory): Promise<FreeLot[]>;
+  /** Reserves the lines under `id`; false when stock ran out meanwhile, so the caller plans again. */
+  reserve(id: string, helpRequestId: string, lines: { lotId: string; quantity: number }[]): Promise<boolean>;
+  /** Commits the reservation (again: unchanged); `lapsed` when it was released or expired. */
+  commit(id: string): Promise<'committed' | 'lapsed'>;
+  /** Returns the reserved stock (again: unchanged). */
+  release(id: string, reason: string): Promise<void>;
+}
+
+/** Matching's view of inventory over gRPC. */
+export class Stock implements StockPort {
   constructor(
     private readonly inventory: PromiseClient<InventoryServiceClient>,
     private readonly reservationTtlMs: number,
   ) {}
 
-  /** Every lot with available units, of one category or of all. */
   async freeLots(category?: ItemCategory): Promise<FreeLot[]> {
     const lots: FreeLot[] = [];
     let pageToken = '';
@@ -34,29 +44,34 @@ export class Stock {
     return lots;
   }
 
-  /** Reserves the lines; null when stock ran out meanwhile (FAILED_PRECONDITION), so the caller plans again. */
   async reserve(
     id: string,
     helpRequestId: string,
     lines: { lotId: string; quantity: number }[],
-  ): Promise<Reservation | null> {
+  ): Promise<boolean> {
     try {
-      const res = await this.inventory.reserve({
+      await this.inventory.reserve({
         reservationId: id,
         lines,
         matchProposalId: id,
         helpRequestId,
         ttl: { seconds: Math.round(this.reservationTtlMs / 1000), nanos: 0 },
       });
-      return res.reservation ?? null;
+      return true;
     } catch (err) {
-      if ((err as { code?: status }).code === status.FAILED_PRECONDITION) return null;
+      if (codeOf(err) === status.FAILED_PRECONDITION) return false;
       throw err;
     }
   }
 
-  async commit(id: string): Promise<Reservation | undefined> {
-    return (await this.inventory.commitReservation({ reservationId: id })).reservation;
+  async commit(id: string): Promise<'committed' | 'lapsed'> {
+    try {
+      await this.inventory.commitReservation({ reservationId: id });
+      return 'committed';
+    } catch (err) {
+      if (codeOf(err) === status.FAILED_PRECONDITION) return 'lapsed';
+      throw err;
+    }
   }
 
   async release(id: string, reason: string): Promise<void> {
@@ -64,9 +79,13 @@ export class Stock {
   }
 }
 
-function toFreeLot(l: StockLot): FreeLot {
+const codeOf = (err: unknown) => (err as { code?: status }).code;
+
+/** A lot as the planner sees it. */
+export function toFreeLot(l: StockLot): FreeLot {
   return {
     id: l.id,
+    version: l.version,
     category: l.category,
     unit: l.unit,
     available: l.available,

@@ -9,9 +9,9 @@ import {
   addProposal,
   caseIdOfProposal,
   coverage,
-  decide,
   type MatchCase,
   markUnmatched,
+  moveProposal,
   openNeeds,
   type ProposalDraft,
   proposalId,
@@ -44,6 +44,7 @@ const base = (): MatchCase =>
     proposals: [],
     open: true,
     openCategories: [],
+    pending: [],
   });
 
 const draft = (id: string, needId: string, quantity: number, supplier = 'org-a'): ProposalDraft => ({
@@ -109,9 +110,9 @@ describe('a match case', () => {
     let c = propose(base(), draft('p1', 'n1', 40));
     c = propose(c, draft('p2', 'n2', 5));
     expect(coverage(c)).toBe(Coverage.COVERAGE_UNMATCHED);
-    c = decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)!;
+    c = moveProposal(c, 'p1', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)!;
     expect(coverage(c)).toBe(Coverage.COVERAGE_PARTIALLY_MATCHED);
-    c = decide(c, 'p2', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)!;
+    c = moveProposal(c, 'p2', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)!;
     expect(coverage(c)).toBe(Coverage.COVERAGE_MATCHED);
     c = {
       ...c,
@@ -122,7 +123,7 @@ describe('a match case', () => {
 
   it('reopens a need when its proposal is rejected, and remembers who declined', () => {
     let c = propose(base(), draft('p1', 'n1', 40, 'org-a'));
-    c = withDerived(decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_REJECTED, 'u', 'no van', now)!);
+    c = withDerived(moveProposal(c, 'p1', ProposalStatus.PROPOSAL_STATUS_REJECTED, 'u', 'no van', now)!);
     expect(remaining(c, 'n1')).toBe(40);
     expect(c.needs[0]?.declinedBy).toEqual(['org-a']);
     expect(c.proposals[0]).toMatchObject({
@@ -134,12 +135,12 @@ describe('a match case', () => {
 
   it('treats the same decision again as nothing to do and refuses any other move', () => {
     let c = propose(base(), draft('p1', 'n1', 40));
-    c = decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)!;
-    expect(decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)).toBeNull();
-    expect(() => decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_REJECTED, 'u', 'x', now)).toThrow(
+    c = moveProposal(c, 'p1', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)!;
+    expect(moveProposal(c, 'p1', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)).toBeNull();
+    expect(() => moveProposal(c, 'p1', ProposalStatus.PROPOSAL_STATUS_REJECTED, 'u', 'x', now)).toThrow(
       /is ACCEPTED/,
     );
-    expect(() => decide(c, 'missing', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)).toThrow(
+    expect(() => moveProposal(c, 'missing', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'u', '', now)).toThrow(
       /not part/,
     );
   });
@@ -147,13 +148,13 @@ describe('a match case', () => {
   it('fulfils only an accepted proposal, once, keeping who decided', () => {
     let c = propose(base(), draft('p1', 'n1', 40));
     c = propose(c, draft('p2', 'n2', 5));
-    expect(() => decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'v', '', now)).toThrow(
+    expect(() => moveProposal(c, 'p1', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'v', '', now)).toThrow(
       /is PROPOSED/,
     );
-    c = decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'supplier', 'ok', now)!;
-    c = decide(c, 'p2', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'supplier', 'ok', now)!;
+    c = moveProposal(c, 'p1', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'supplier', 'ok', now)!;
+    c = moveProposal(c, 'p2', ProposalStatus.PROPOSAL_STATUS_ACCEPTED, 'supplier', 'ok', now)!;
     const later = new Date(now.getTime() + 3600_000);
-    c = decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'volunteer', '', later)!;
+    c = moveProposal(c, 'p1', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'volunteer', '', later)!;
     expect(c.proposals[0]).toMatchObject({
       status: ProposalStatus.PROPOSAL_STATUS_FULFILLED,
       decidedBy: 'supplier',
@@ -161,10 +162,12 @@ describe('a match case', () => {
       fulfilledAt: later,
       version: 3,
     });
-    expect(decide(c, 'p1', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'volunteer', '', later)).toBeNull();
+    expect(
+      moveProposal(c, 'p1', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'volunteer', '', later),
+    ).toBeNull();
     expect(remaining(c, 'n1')).toBe(0);
     expect(coverage(c)).toBe(Coverage.COVERAGE_MATCHED);
-    c = decide(c, 'p2', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'volunteer', '', later)!;
+    c = moveProposal(c, 'p2', ProposalStatus.PROPOSAL_STATUS_FULFILLED, 'volunteer', '', later)!;
     expect(coverage(c)).toBe(Coverage.COVERAGE_FULFILLED);
   });
 

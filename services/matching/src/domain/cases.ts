@@ -39,12 +39,30 @@ export interface MatchCase {
   open: boolean;
   /** Categories of the needs still open: what new stock of a category wakes up (derived, for queries). */
   openCategories: number[];
+  /**
+   * Decisions on proposals recorded before inventory was told (commit or release) and not yet settled: what
+   * a crash between the two steps leaves for the sweep to finish (see acceptance.ts).
+   */
+  pending: PendingDecision[];
+}
+
+/** A supplier's decision whose inventory step may not have happened yet. */
+export interface PendingDecision {
+  proposalId: string;
+  action: 'accept' | 'reject';
+  /** Who decided (JWT subject and organisation): the settled decision and its event carry them. */
+  by: string;
+  organisationId: string;
+  /** The acceptance note or the rejection reason. */
+  note: string;
+  since: Date;
 }
 
 /** The case with its derived fields brought up to date. */
 export function withDerived(c: MatchCase): MatchCase {
   return {
     ...c,
+    pending: c.pending ?? [],
     openCategories: [...new Set(openNeeds(c).map((n) => n.need.category))].sort((a, b) => a - b),
   };
 }
@@ -112,7 +130,19 @@ export function toPlanNeed(c: MatchCase, line: NeedLine): PlanNeed {
 
 /** What the planner needs to know of a lot, plus what a proposal line shows of it. */
 export interface FreeLot extends PlanLot {
+  /** The lot's ledger version: of two views of a lot, the higher is the newer. */
+  version: number;
   line: Omit<MatchLine, 'quantity'>;
+}
+
+/**
+ * Inventory's list of lots overlaid with newer views of some (from its StockChanged events, which its list
+ * follows a moment behind): the lots with units available.
+ */
+export function freshest(listed: FreeLot[], newer: FreeLot[]): FreeLot[] {
+  const lots = new Map(listed.map((l) => [l.id, l]));
+  for (const l of newer) if ((lots.get(l.id)?.version ?? 0) < l.version) lots.set(l.id, l);
+  return [...lots.values()].filter((l) => l.available > 0);
 }
 
 /** Splits one need's allocations by supplying organisation: one proposal each. */
@@ -196,19 +226,22 @@ export function findProposal(c: MatchCase, id: string): MatchProposal {
   return p;
 }
 
+/** The statuses a proposal may be moved to. */
+export type ProposalMove =
+  | ProposalStatus.PROPOSAL_STATUS_ACCEPTED
+  | ProposalStatus.PROPOSAL_STATUS_REJECTED
+  | ProposalStatus.PROPOSAL_STATUS_EXPIRED
+  | ProposalStatus.PROPOSAL_STATUS_WITHDRAWN
+  | ProposalStatus.PROPOSAL_STATUS_FULFILLED;
+
 /**
  * Moves a PROPOSED proposal on, or an ACCEPTED one to FULFILLED (its goods were delivered); the same move
- * again is a no-op (null), any other move is refused.
+ * again is a no-op (null), any other move is refused. A pending decision on the proposal is settled by it.
  */
-export function decide(
+export function moveProposal(
   c: MatchCase,
   id: string,
-  to:
-    | ProposalStatus.PROPOSAL_STATUS_ACCEPTED
-    | ProposalStatus.PROPOSAL_STATUS_REJECTED
-    | ProposalStatus.PROPOSAL_STATUS_EXPIRED
-    | ProposalStatus.PROPOSAL_STATUS_WITHDRAWN
-    | ProposalStatus.PROPOSAL_STATUS_FULFILLED,
+  to: ProposalMove,
   by: string,
   reason: string,
   now: Date,
@@ -234,7 +267,12 @@ export function decide(
             : n,
         )
       : c.needs;
-  return { ...c, needs, proposals: c.proposals.map((x) => (x.id === id ? decided : x)) };
+  return {
+    ...c,
+    needs,
+    proposals: c.proposals.map((x) => (x.id === id ? decided : x)),
+    pending: c.pending.filter((d) => d.proposalId !== id),
+  };
 }
 
 /** Marks needs the planner could not (fully) cover, with why; returns null when nothing changed. */
