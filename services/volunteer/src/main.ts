@@ -1,9 +1,6 @@
 import { issueToken } from '@nuanyang/auth';
-import { SUBJECTS } from '@nuanyang/bus';
 import { createClient } from '@nuanyang/grpc-kit';
-import { HelpRequestCancelled } from '@nuanyang/proto/nuanyang/intake/v1/events';
 import { IntakeServiceClient } from '@nuanyang/proto/nuanyang/intake/v1/intake';
-import { MatchAccepted } from '@nuanyang/proto/nuanyang/matching/v1/events';
 import {
   type FunctionalGroup,
   type Organisation,
@@ -11,10 +8,12 @@ import {
   VolunteerServiceService,
 } from '@nuanyang/proto/nuanyang/volunteer/v1/volunteer';
 import { runService } from '@nuanyang/service-kit';
-import { KeyedAggregateStore } from '@nuanyang/store';
+import { JetStreamStore } from '@nuanyang/store';
 import { loadVolunteerConfig } from './config';
+import { consume } from './consumers';
 import type { TaskState } from './domain/tasks';
 import { volunteerHandlers } from './handlers';
+import { RegistryViews, TaskViews } from './read-model';
 import { Registry } from './registry';
 import { startTaskSweeper } from './sweeper';
 import { Tasks } from './tasks';
@@ -24,20 +23,23 @@ runService({
   loadConfig: loadVolunteerConfig,
   streams: ['intake', 'matching', 'volunteer'],
   setup: ({ config, mongo, bus, log }) => {
-    const organisations = new KeyedAggregateStore<Organisation>(mongo, { name: 'organisation', bus, log });
-    const groups = new KeyedAggregateStore<FunctionalGroup>(mongo, { name: 'functional_group', bus, log });
-    const volunteers = new KeyedAggregateStore<Volunteer>(mongo, { name: 'volunteer', bus, log });
-    const taskStore = new KeyedAggregateStore<TaskState>(mongo, {
-      name: 'delivery_task',
-      bus,
-      log,
-      projectionIndexes: [
-        { 'state.task.status': 1 },
-        { 'state.holderId': 1 },
-        { 'state.hours.volunteerId': 1 },
-        { 'state.task.helpRequestId': 1 },
-      ],
+    const stores = {
+      organisations: new JetStreamStore<Organisation>(bus, {
+        service: 'volunteer',
+        aggregate: 'organisation',
+      }),
+      groups: new JetStreamStore<FunctionalGroup>(bus, {
+        service: 'volunteer',
+        aggregate: 'functional_group',
+      }),
+      volunteers: new JetStreamStore<Volunteer>(bus, { service: 'volunteer', aggregate: 'volunteer' }),
+    };
+    const taskStore = new JetStreamStore<TaskState>(bus, {
+      service: 'volunteer',
+      aggregate: 'delivery_task',
     });
+    const registryViews = new RegistryViews(mongo, bus, stores, log);
+    const taskViews = new TaskViews(mongo, bus, taskStore, log);
     // Volunteer reads requesters' contact and address from intake for the platform: a token of its own with
     // the operator role, as matching calls inventory.
     const token = issueToken(
@@ -45,38 +47,23 @@ runService({
       config.JWT_SECRET,
     );
     const intake = createClient(IntakeServiceClient, config.INTAKE_ADDRESS, { token, deadlineMs: 10_000 });
-    const registry = new Registry(organisations, groups, volunteers);
+    const registry = new Registry(stores, registryViews);
     const tasks = new Tasks(
       taskStore,
+      taskViews,
       registry,
       intake,
       { offerTtlMs: config.OFFER_TTL_MS, deliveryDueMs: config.DELIVERY_DUE_MS },
       log,
     );
     registry.workload = (ids) => tasks.workload(ids);
-    registry.onVolunteerChanged = () => tasks.offerPending();
+    registry.onVolunteerChanged = (volunteer) => tasks.offerPending([volunteer]);
     return {
-      stores: [organisations, groups, volunteers, taskStore],
+      projections: [...registryViews.projections, taskViews.projection],
       background: [
         { name: 'task sweeper', start: () => startTaskSweeper(tasks, log, config.SWEEP_INTERVAL_MS) },
       ],
-      consume: async () => {
-        await bus.consume({
-          from: 'matching',
-          durable: 'volunteer-accepted',
-          subjects: [SUBJECTS.matching.accepted],
-          handler: async (m) => tasks.onAccepted(MatchAccepted.decode(m.data), m.eventId),
-        });
-        await bus.consume({
-          from: 'intake',
-          durable: 'volunteer-cancelled',
-          subjects: [SUBJECTS.intake.cancelled],
-          handler: async (m) => {
-            const e = HelpRequestCancelled.decode(m.data);
-            await tasks.onRequestCancelled(e.helpRequestId, e.reason);
-          },
-        });
-      },
+      consume: () => consume(bus, tasks, registry),
       services: [
         {
           name: 'nuanyang.volunteer.v1.VolunteerService',

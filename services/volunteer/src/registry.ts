@@ -27,7 +27,7 @@ import {
   RegisterVolunteerRequest,
   type Volunteer,
 } from '@nuanyang/proto/nuanyang/volunteer/v1/volunteer';
-import type { AggregateStore, Change, EventDraft } from '@nuanyang/store';
+import type { Change, EventDraft, EventStore } from '@nuanyang/store';
 import {
   groupIdOf,
   groupViolations,
@@ -40,37 +40,48 @@ import {
   windowViolations,
 } from './domain/registry';
 import { isAvailable } from './domain/tasks';
-import { bodyHash, event, metaOf } from './events';
+import { actorOf, bodyHash } from './events';
+import type { RegistryStores, RegistryViews } from './read-model';
 
-/** Tasks offered to or held by each volunteer now, and hours recorded; computed from the delivery tasks. */
-export type Workload = (
-  volunteerIds: string[],
-) => Promise<Map<string, { activeTasks: number; hoursTotal: number }>>;
+/** Tasks offered to or held by each volunteer now; counted from the live delivery tasks. */
+export type Workload = (volunteerIds: string[]) => Promise<Map<string, number>>;
 
-const LIST_LIMIT = 10_000;
+/** The queries the registry needs of its read models (RegistryViews). */
+export type RegistryQueries = Pick<RegistryViews, 'organisations' | 'groups' | 'volunteers'>;
+
+/** Volunteers read at once to choose whom to offer a task to, or to filter by availability. */
+const VOLUNTEER_LIMIT = 10_000;
 
 /**
  * The registry: organisations, functional groups and volunteers. Each is an aggregate whose id derives from
- * what must be unique (name, user id), so the store's unique-key insert decides a race between two
- * registrations; a retry with the same idempotency key and body returns the first result.
+ * what must be unique (a hash of the normalised name, the user id), and version 1 is written only while the
+ * aggregate has no message at all (the store's expectation of a new aggregate): of two registrations of
+ * one name racing, exactly one is written. A retry with the same idempotency key and body returns the first
+ * result. Lists read the read models; single records are read from the stream.
  */
 export class Registry {
-  /** Called after a volunteer registers or changes availability: pending tasks may now find someone. */
-  onVolunteerChanged: () => Promise<void> = async () => undefined;
+  /** Called after a volunteer registers or changes availability: pending tasks may now find them. */
+  onVolunteerChanged: (volunteer: Volunteer) => Promise<void> = async () => undefined;
   workload: Workload = async () => new Map();
+  readonly organisations: EventStore<Organisation>;
+  readonly groups: EventStore<FunctionalGroup>;
+  readonly volunteers: EventStore<Volunteer>;
 
   constructor(
-    readonly organisations: AggregateStore<Organisation>,
-    readonly groups: AggregateStore<FunctionalGroup>,
-    readonly volunteers: AggregateStore<Volunteer>,
-  ) {}
+    stores: RegistryStores,
+    private readonly views: RegistryQueries,
+  ) {
+    this.organisations = stores.organisations;
+    this.groups = stores.groups;
+    this.volunteers = stores.volunteers;
+  }
 
   /**
    * Version 1 of a new aggregate under a derived id. The id taken already: the first result again when it
    * was this caller's same request with the same key, else ALREADY_EXISTS.
    */
   private async createOnce<S extends object>(
-    store: AggregateStore<S>,
+    store: EventStore<S>,
     id: string,
     state: S,
     events: EventDraft[],
@@ -78,15 +89,14 @@ export class Registry {
     taken: string,
   ): Promise<{ state: S; replayed: boolean }> {
     const cause = `${key.rpc}:${key.actor.subject}:${key.key}`;
+    // The store answers a retry (this cause) with the first change, and refuses the key with another body.
     const { change, applied } = await store.create(
       id,
       { state, events },
-      { causedBy: cause, requestHash: key.hash, actor: key.actor.subject },
+      { causedBy: cause, requestHash: key.hash, actor: actorOf(key.actor) },
     );
     if (applied) return { state: change.state, replayed: false };
     if (change.causedBy !== cause) throw new AlreadyExistsError(taken);
-    if (change.requestHash !== key.hash)
-      throw new AlreadyExistsError('idempotency_key was already used for a different request');
     return { state: change.state, replayed: true };
   }
 
@@ -103,12 +113,11 @@ export class Registry {
       description: req.description,
       registeredAt: new Date(),
     };
-    const registered = event(SUBJECTS.volunteer.organisationRegistered, (m) =>
-      OrganisationRegistered.encode({
-        meta: metaOf(m, id, 1, actor),
-        organisation: { ...organisation, contacts: [] },
-      }).finish(),
-    );
+    const registered: EventDraft = {
+      subject: SUBJECTS.volunteer.organisationRegistered,
+      encode: (meta) =>
+        OrganisationRegistered.encode({ meta, organisation: { ...organisation, contacts: [] } }).finish(),
+    };
     const hash = bodyHash(RegisterOrganisationRequest.encode({ ...req, idempotencyKey: '' }).finish());
     const { state, replayed } = await this.createOnce(
       this.organisations,
@@ -132,14 +141,11 @@ export class Registry {
       const g = (await this.groups.load(req.functionalGroupId))?.state;
       ids = new Set([...(g?.leadOrganisationIds ?? []), ...(g?.memberOrganisationIds ?? [])]);
     }
-    const rows = await this.organisations.query({}, { 'state.name': 1 }, LIST_LIMIT);
-    const all = rows
-      .map((r) => r.state)
-      .filter((o) => !req.type || o.type === req.type)
-      .filter((o) => !req.district || o.districts.includes(req.district))
-      .filter((o) => !ids || ids.has(o.id))
-      .sort((a, b) => a.name.localeCompare(b.name));
-    const { items, nextPageToken } = pageOf(all.slice(at.offset, at.offset + at.limit + 1), at);
+    const rows = await this.views.organisations(
+      { type: req.type, district: req.district, ids: ids && [...ids] },
+      at.offset + at.limit + 1,
+    );
+    const { items, nextPageToken } = pageOf(rows.slice(at.offset), at);
     const operator = hasAnyRole(actor, ['operator']);
     return { organisations: items.map((o) => viewOrganisation(o, operator)), page: { nextPageToken } };
   }
@@ -167,9 +173,10 @@ export class Registry {
       ),
       createdAt: new Date(),
     };
-    const created = event(SUBJECTS.volunteer.groupCreated, (m) =>
-      FunctionalGroupCreated.encode({ meta: metaOf(m, id, 1, actor), functionalGroup: group }).finish(),
-    );
+    const created: EventDraft = {
+      subject: SUBJECTS.volunteer.groupCreated,
+      encode: (meta) => FunctionalGroupCreated.encode({ meta, functionalGroup: group }).finish(),
+    };
     const hash = bodyHash(CreateFunctionalGroupRequest.encode({ ...req, idempotencyKey: '' }).finish());
     const { state, replayed } = await this.createOnce(
       this.groups,
@@ -184,13 +191,8 @@ export class Registry {
 
   async listGroups(req: ListFunctionalGroupsRequest) {
     const at = readPage(req.page);
-    const rows = await this.groups.query({}, { 'state.name': 1 }, LIST_LIMIT);
-    const org = req.organisationId;
-    const all = rows
-      .map((r) => r.state)
-      .filter((g) => !org || g.leadOrganisationIds.includes(org) || g.memberOrganisationIds.includes(org))
-      .sort((a, b) => a.name.localeCompare(b.name));
-    const { items, nextPageToken } = pageOf(all.slice(at.offset, at.offset + at.limit + 1), at);
+    const rows = await this.views.groups(req.organisationId, at.offset + at.limit + 1);
+    const { items, nextPageToken } = pageOf(rows.slice(at.offset), at);
     return { functionalGroups: items, page: { nextPageToken } };
   }
 
@@ -232,12 +234,11 @@ export class Registry {
       registeredAt: new Date(),
       personalDataRedacted: false,
     };
-    const registered = event(SUBJECTS.volunteer.volunteerRegistered, (m) =>
-      VolunteerRegistered.encode({
-        meta: metaOf(m, id, 1, actor),
-        volunteer: viewVolunteer(volunteer, false),
-      }).finish(),
-    );
+    const registered: EventDraft = {
+      subject: SUBJECTS.volunteer.volunteerRegistered,
+      encode: (meta) =>
+        VolunteerRegistered.encode({ meta, volunteer: viewVolunteer(volunteer, false) }).finish(),
+    };
     const hash = bodyHash(RegisterVolunteerRequest.encode({ ...req, idempotencyKey: '', userId }).finish());
     const { state, replayed } = await this.createOnce(
       this.volunteers,
@@ -247,7 +248,7 @@ export class Registry {
       { rpc: 'register-volunteer', key: req.idempotencyKey, hash, actor },
       `user ${userId} is already registered as a volunteer`,
     );
-    if (!replayed) await this.onVolunteerChanged();
+    if (!replayed) await this.onVolunteerChanged(state);
     return { volunteer: (await this.withWorkload([state], actor))[0] as Volunteer, replayed };
   }
 
@@ -280,18 +281,19 @@ export class Registry {
     const before = (await this.loadVolunteer(volunteerId)).state;
     if (!hasAnyRole(actor, ['operator']) && before.userId !== actor.subject)
       throw new PermissionDeniedError('only the volunteer themself or an operator may set availability');
-    const { change } = await this.volunteers.update(volunteerId, (c) => {
-      const next: Volunteer = { ...c.state, version: c.version + 1, availability: windows };
-      const changed = event(SUBJECTS.volunteer.availabilityChanged, (m) =>
-        VolunteerAvailabilityChanged.encode({
-          meta: metaOf(m, volunteerId, c.version + 1, actor),
-          volunteerId,
-          windows,
-        }).finish(),
-      );
-      return { state: next, events: [changed] };
-    });
-    await this.onVolunteerChanged();
+    const { change } = await this.volunteers.update(
+      volunteerId,
+      (c) => {
+        const next: Volunteer = { ...c.state, version: c.version + 1, availability: windows };
+        const changed: EventDraft = {
+          subject: SUBJECTS.volunteer.availabilityChanged,
+          encode: (meta) => VolunteerAvailabilityChanged.encode({ meta, volunteerId, windows }).finish(),
+        };
+        return { state: next, events: [changed] };
+      },
+      { actor: actorOf(actor) },
+    );
+    await this.onVolunteerChanged(change.state);
     return (await this.withWorkload([change.state], actor))[0] as Volunteer;
   }
 
@@ -301,30 +303,40 @@ export class Registry {
     // Partners see the members of their own organisation only.
     const affiliation = operator ? req.affiliationOrganisationId : actor.organisationId;
     const when = req.availableAt ?? new Date();
-    const rows = await this.volunteers.query({}, { 'state.registeredAt': 1 }, LIST_LIMIT);
-    const all = rows
-      .map((r) => r.state)
-      .filter((v) => !affiliation || v.affiliationOrganisationId === affiliation)
-      .filter((v) => !req.skill || v.skills.includes(req.skill))
-      .filter((v) => !req.district || v.districts.includes(req.district))
-      .filter((v) => !req.availableOnly || isAvailable(v, when));
-    const { items, nextPageToken } = pageOf(all.slice(at.offset, at.offset + at.limit + 1), at);
+    const filter = { affiliationOrganisationId: affiliation, skill: req.skill, district: req.district };
+    // Availability is a list of windows: filtered here, over every volunteer the other filters leave.
+    const rows = req.availableOnly
+      ? (await this.views.volunteers(filter, VOLUNTEER_LIMIT)).filter((v) => isAvailable(v, when))
+      : await this.views.volunteers(filter, at.offset + at.limit + 1);
+    const { items, nextPageToken } = pageOf(rows.slice(at.offset), at);
     return { volunteers: await this.withWorkload(items, actor), page: { nextPageToken } };
   }
 
-  /** Every volunteer, for choosing whom to offer a task to. */
-  async all(): Promise<Volunteer[]> {
-    return (await this.volunteers.query({}, { 'state.registeredAt': 1 }, LIST_LIMIT)).map((r) => r.state);
+  /** Every registered volunteer, for choosing whom to offer a task to. */
+  all(): Promise<Volunteer[]> {
+    return this.views.volunteers({ affiliationOrganisationId: '', skill: 0, district: '' }, VOLUNTEER_LIMIT);
+  }
+
+  /**
+   * Adds the hours a task recorded to its volunteer's total, once per task however often the event comes
+   * (the task is the cause).
+   */
+  async addHours(volunteerId: string, taskId: string, hours: number): Promise<void> {
+    await this.volunteers.update(
+      volunteerId,
+      (c) => ({
+        state: { ...c.state, version: c.version + 1, hoursTotal: c.state.hoursTotal + hours },
+        events: [],
+      }),
+      { causedBy: `hours:${taskId}` },
+    );
   }
 
   private async withWorkload(vs: Volunteer[], actor: Principal): Promise<Volunteer[]> {
     const load = await this.workload(vs.map((v) => v.id));
     const operator = hasAnyRole(actor, ['operator']);
     return vs.map((v) =>
-      viewVolunteer(
-        { ...v, activeTasks: load.get(v.id)?.activeTasks ?? 0, hoursTotal: load.get(v.id)?.hoursTotal ?? 0 },
-        operator || v.userId === actor.subject,
-      ),
+      viewVolunteer({ ...v, activeTasks: load.get(v.id) ?? 0 }, operator || v.userId === actor.subject),
     );
   }
 }

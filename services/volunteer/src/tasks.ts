@@ -1,7 +1,6 @@
 import { hasAnyRole, type Principal } from '@nuanyang/auth';
 import { SUBJECTS } from '@nuanyang/bus';
 import {
-  AlreadyExistsError,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
@@ -29,8 +28,9 @@ import {
   type ListDeliveryTasksRequest,
   DeliveryTaskStatus as S,
   UpdateTaskStatusRequest,
+  type Volunteer,
 } from '@nuanyang/proto/nuanyang/volunteer/v1/volunteer';
-import type { AggregateStore, EventDraft } from '@nuanyang/store';
+import type { EventDraft, EventMeta, EventStore } from '@nuanyang/store';
 import { volunteerIdOf } from './domain/registry';
 import {
   accept,
@@ -38,7 +38,6 @@ import {
   type Candidate,
   cancel,
   decline,
-  FINAL,
   newTask,
   offer,
   pickVolunteer,
@@ -49,7 +48,8 @@ import {
   timeOut,
   viewTask,
 } from './domain/tasks';
-import { bodyHash, type EventStamp, event, metaOf } from './events';
+import { actorOf, bodyHash } from './events';
+import type { TaskViews, TaskVisibility } from './read-model';
 import type { Registry } from './registry';
 
 export interface TaskPolicy {
@@ -57,61 +57,56 @@ export interface TaskPolicy {
   deliveryDueMs: number;
 }
 
+/** The queries the tasks need of their read model (TaskViews). */
+export type TaskQueries = Pick<TaskViews, 'list' | 'pending' | 'overdue' | 'ofRequest' | 'activeTasks'>;
+
 const ACTIVE = [
   S.DELIVERY_TASK_STATUS_PENDING,
   S.DELIVERY_TASK_STATUS_OFFERED,
   S.DELIVERY_TASK_STATUS_ACCEPTED,
   S.DELIVERY_TASK_STATUS_PICKED_UP,
 ];
-const LIST_LIMIT = 5_000;
+/** Live tasks one sweeper pass or one cancellation reads at most. */
+const LIVE_LIMIT = 5_000;
 
 /** Task events carry the task after the change, without personal data. */
-const taskMeta = (m: EventStamp, t: DeliveryTask, actor?: Principal) => ({
-  meta: metaOf(m, t.id, t.version, actor),
-  task: redactTask(t),
-});
+const taskMeta = (meta: EventMeta, t: DeliveryTask) => ({ meta, task: redactTask(t) });
+
+const draft = (subject: string, encode: (meta: EventMeta) => Uint8Array): EventDraft => ({ subject, encode });
 
 /**
  * Delivery tasks: one per accepted proposal, offered to one suitable volunteer at a time, accepted, picked
  * up, delivered or failed; offers and deliveries that run out of time go to the next volunteer. Every change
- * is an append to the task's aggregate, so two replicas racing to offer one task cannot both succeed.
+ * is an append to the task's aggregate at the version it was decided on, so of two replicas racing to offer
+ * one task exactly one succeeds. The sweeper and the selection read the live tasks only (TaskViews).
  */
 export class Tasks {
   constructor(
-    private readonly store: AggregateStore<TaskState>,
+    private readonly store: EventStore<TaskState>,
+    private readonly views: TaskQueries,
     private readonly registry: Registry,
     private readonly intake: PromiseClient<IntakeServiceClient>,
     private readonly policy: TaskPolicy,
     private readonly log: Logger,
   ) {}
 
-  /** Tasks offered to or held by each volunteer now, and the hours recorded for them. */
-  async workload(ids: string[]): Promise<Map<string, { activeTasks: number; hoursTotal: number }>> {
-    const out = new Map(ids.map((id) => [id, { activeTasks: 0, hoursTotal: 0 }]));
-    if (ids.length === 0) return out;
-    const held = await this.store.query({ 'state.holderId': { $in: ids } }, { _id: 1 }, LIST_LIMIT * 10);
-    for (const r of held) {
-      const w = out.get(r.state.holderId);
-      if (w) w.activeTasks += 1;
-    }
-    const worked = await this.store.query(
-      { 'state.hours.volunteerId': { $in: ids } },
-      { _id: 1 },
-      LIST_LIMIT * 10,
-    );
-    for (const r of worked) {
-      const w = r.state.hours && out.get(r.state.hours.volunteerId);
-      if (w && r.state.hours) w.hoursTotal += r.state.hours.hours;
-    }
-    return out;
+  /** Tasks offered to or held by each of these volunteers now. */
+  workload(ids: string[]): Promise<Map<string, number>> {
+    return ids.length === 0 ? Promise.resolve(new Map()) : this.views.activeTasks(ids);
   }
 
-  private async candidates(): Promise<Candidate[]> {
-    const volunteers = await this.registry.all();
-    const held = await this.store.query({ 'state.holderId': { $gt: '' } }, { _id: 1 }, LIST_LIMIT * 10);
-    const active = new Map<string, number>();
-    for (const r of held) active.set(r.state.holderId, (active.get(r.state.holderId) ?? 0) + 1);
-    return volunteers.map((volunteer) => ({ volunteer, activeTasks: active.get(volunteer.id) ?? 0 }));
+  /**
+   * Every registered volunteer with their load now. `fresh` are volunteers just written, whom the read
+   * model may not show yet.
+   */
+  private async candidates(fresh: Volunteer[] = []): Promise<Candidate[]> {
+    const [volunteers, active] = await Promise.all([this.registry.all(), this.views.activeTasks()]);
+    const byId = new Map(volunteers.map((v) => [v.id, v]));
+    for (const v of fresh) byId.set(v.id, v);
+    return [...byId.values()].map((volunteer) => ({
+      volunteer,
+      activeTasks: active.get(volunteer.id) ?? 0,
+    }));
   }
 
   /**
@@ -137,19 +132,19 @@ export class Tasks {
         supplier?.contacts[0],
         new Date(),
       );
-      const created = event(SUBJECTS.volunteer.taskCreated, (m) =>
-        DeliveryTaskCreated.encode(taskMeta(m, state.task)).finish(),
+      const created = draft(SUBJECTS.volunteer.taskCreated, (meta) =>
+        DeliveryTaskCreated.encode(taskMeta(meta, state.task)).finish(),
       );
       await this.store.create(id, { state, events: [created] }, { causedBy: eventId || `accepted:${p.id}` });
     }
-    await this.offerTask(id);
+    await this.offerTask(id, await this.candidates());
   }
 
-  /** Offers a PENDING task to the best suitable volunteer, if there is one; otherwise it stays PENDING. */
-  async offerTask(id: string): Promise<void> {
-    const current = await this.store.load(id);
-    if (current?.state.task.status !== S.DELIVERY_TASK_STATUS_PENDING) return;
-    const candidates = await this.candidates();
+  /**
+   * Offers a PENDING task to the best suitable volunteer, if there is one; otherwise it stays PENDING. The
+   * chosen candidate's load counts the offer at once, so one pass spreads its offers.
+   */
+  private async offerTask(id: string, candidates: Candidate[]): Promise<void> {
     const now = new Date();
     const { change, applied } = await this.store.update(id, (c) => {
       if (c.state.task.status !== S.DELIVERY_TASK_STATUS_PENDING) return null;
@@ -157,67 +152,58 @@ export class Tasks {
       if (!chosen) return null;
       const expires = new Date(now.getTime() + this.policy.offerTtlMs);
       const next = offer(c.state, chosen.id, expires, now);
-      const offered = event(SUBJECTS.volunteer.taskOffered, (m) =>
+      const offered = draft(SUBJECTS.volunteer.taskOffered, (meta) =>
         DeliveryTaskOffered.encode({
-          ...taskMeta(m, next.task),
+          ...taskMeta(meta, next.task),
           volunteerId: chosen.id,
           offerExpiresAt: expires,
         }).finish(),
       );
       return { state: next, events: [offered] };
     });
-    if (applied) this.log.info({ taskId: id, volunteerId: change.state.holderId }, 'delivery task offered');
-    else if (change.state.task.status === S.DELIVERY_TASK_STATUS_PENDING)
+    if (applied) {
+      const chosen = candidates.find((c) => c.volunteer.id === change.state.holderId);
+      if (chosen) chosen.activeTasks += 1;
+      this.log.info({ taskId: id, volunteerId: change.state.holderId }, 'delivery task offered');
+    } else if (change.state.task.status === S.DELIVERY_TASK_STATUS_PENDING)
       this.log.info({ taskId: id }, 'no suitable volunteer available; the task waits');
   }
 
-  /** Pending tasks, most urgent and oldest first, are offered again (a volunteer registered or freed up). */
-  async offerPending(): Promise<void> {
-    const pending = await this.store.query(
-      { 'state.task.status': S.DELIVERY_TASK_STATUS_PENDING },
-      { _id: 1 },
-      LIST_LIMIT,
-    );
-    for (const t of pending.map((r) => r.state.task).sort(byUrgencyThenAge)) await this.offerTask(t.id);
+  /**
+   * Pending tasks (and `more`, which the read model may not show as pending yet), most urgent and oldest
+   * first, are offered again: a volunteer registered or freed up, or an offer lapsed.
+   */
+  async offerPending(fresh: Volunteer[] = [], more: DeliveryTask[] = []): Promise<void> {
+    const pending = new Map([...more, ...(await this.views.pending(LIVE_LIMIT))].map((t) => [t.id, t]));
+    if (pending.size === 0) return;
+    const candidates = await this.candidates(fresh);
+    for (const t of [...pending.values()].sort(byUrgencyThenAge)) await this.offerTask(t.id, candidates);
   }
 
   /**
    * One sweeper pass: offers past their expiry and held tasks past their due time go back to PENDING
    * (DeliveryTaskTimedOut) without that volunteer, then every pending task is offered again. Every replica
-   * sweeps; two passes racing on one task append one change, since each re-checks the latest version.
+   * sweeps; two passes racing on one task append one change, since each decides on the latest version.
    */
   async sweep(now = new Date()): Promise<number> {
-    const live = await this.store.query(
-      {
-        'state.task.status': {
-          $in: [
-            S.DELIVERY_TASK_STATUS_OFFERED,
-            S.DELIVERY_TASK_STATUS_ACCEPTED,
-            S.DELIVERY_TASK_STATUS_PICKED_UP,
-          ],
-        },
-      },
-      { _id: 1 },
-      LIST_LIMIT,
-    );
-    let timedOut = 0;
-    for (const r of live.filter((x) => timeOut(x.state, now))) {
-      const { applied } = await this.store.update(r.id, (c) => {
+    const back: DeliveryTask[] = [];
+    for (const t of await this.views.overdue(now, LIVE_LIMIT)) {
+      const { change, applied } = await this.store.update(t.id, (c) => {
         const out = timeOut(c.state, now);
         if (!out) return null;
-        const ev = event(SUBJECTS.volunteer.taskTimedOut, (m) =>
+        const ev = draft(SUBJECTS.volunteer.taskTimedOut, (meta) =>
           DeliveryTaskTimedOut.encode({
-            ...taskMeta(m, out.next.task),
+            ...taskMeta(meta, out.next.task),
             volunteerId: out.volunteerId,
             timedOutIn: out.timedOutIn,
           }).finish(),
         );
         return { state: out.next, events: [ev] };
       });
-      if (applied) timedOut += 1;
+      if (applied) back.push(change.state.task);
     }
-    await this.offerPending();
-    return timedOut;
+    await this.offerPending([], back);
+    return back.length;
   }
 
   private viewer(actor: Principal) {
@@ -229,13 +215,25 @@ export class Tasks {
   }
 
   /** Operators see every task; a volunteer those offered to or held by them; suppliers and partners their own. */
+  private visibility(actor: Principal): TaskVisibility {
+    if (hasAnyRole(actor, ['operator'])) return 'all';
+    return {
+      volunteerId: this.volunteerIdOf(actor),
+      supplierOrganisationId: actor.roles.includes('supplier') ? actor.organisationId : '',
+      partnerOrganisationId: actor.roles.includes('partner') ? actor.organisationId : '',
+    };
+  }
+
   private maySee(s: TaskState, actor: Principal): boolean {
-    if (hasAnyRole(actor, ['operator'])) return true;
-    const me = this.volunteerIdOf(actor);
-    if (me && (s.task.offeredToVolunteerId === me || s.task.assignedVolunteerId === me)) return true;
-    if (actor.roles.includes('supplier') && s.task.supplierOrganisationId === actor.organisationId)
-      return true;
-    return actor.roles.includes('partner') && s.submittingOrganisationId === actor.organisationId;
+    const v = this.visibility(actor);
+    if (v === 'all') return true;
+    const t = s.task;
+    return (
+      (v.volunteerId !== '' &&
+        (t.offeredToVolunteerId === v.volunteerId || t.assignedVolunteerId === v.volunteerId)) ||
+      (v.supplierOrganisationId !== '' && t.supplierOrganisationId === v.supplierOrganisationId) ||
+      (v.partnerOrganisationId !== '' && s.submittingOrganisationId === v.partnerOrganisationId)
+    );
   }
 
   private async visible(id: string, actor: Principal): Promise<TaskState> {
@@ -248,26 +246,23 @@ export class Tasks {
     return viewTask((await this.visible(id, actor)).task, this.viewer(actor));
   }
 
+  /**
+   * Open tasks by default (the live read model); a list that asks for delivered, failed or cancelled tasks
+   * reads the ended ones too (the history path).
+   */
   async list(req: ListDeliveryTasksRequest, actor: Principal) {
     const at = readPage(req.page);
-    const statuses = req.statuses.length > 0 ? req.statuses : ACTIVE;
-    const filter: Record<string, unknown> = { 'state.task.status': { $in: statuses } };
-    if (req.helpRequestId) filter['state.task.helpRequestId'] = req.helpRequestId;
-    if (req.district) filter['state.task.dropoffLocation.district'] = req.district;
-    const forVolunteer = req.volunteerId === 'me' ? this.volunteerIdOf(actor) || '-' : req.volunteerId;
-    const rows = await this.store.query(filter, { _id: 1 }, LIST_LIMIT);
-    const all = rows
-      .map((r) => r.state)
-      .filter((s) => statuses.includes(s.task.status) && this.maySee(s, actor))
-      .filter(
-        (s) =>
-          !forVolunteer ||
-          s.task.offeredToVolunteerId === forVolunteer ||
-          s.task.assignedVolunteerId === forVolunteer,
-      )
-      .map((s) => s.task)
-      .sort(byUrgencyThenAge);
-    const { items, nextPageToken } = pageOf(all.slice(at.offset, at.offset + at.limit + 1), at);
+    const rows = await this.views.list(
+      {
+        statuses: req.statuses.length > 0 ? req.statuses : ACTIVE,
+        helpRequestId: req.helpRequestId,
+        district: req.district,
+        volunteerId: req.volunteerId === 'me' ? this.volunteerIdOf(actor) || '-' : req.volunteerId,
+        visibleTo: this.visibility(actor),
+      },
+      at.offset + at.limit + 1,
+    );
+    const { items, nextPageToken } = pageOf(rows.slice(at.offset), at);
     const viewer = this.viewer(actor);
     return { tasks: items.map((t) => viewTask(t, viewer)), page: { nextPageToken } };
   }
@@ -276,14 +271,18 @@ export class Tasks {
     await this.visible(id, actor);
     const me = volunteerIdOf(actor.subject);
     const now = new Date();
-    const { change } = await this.store.update(id, (c) => {
-      const next = accept(c.state, me, new Date(now.getTime() + this.policy.deliveryDueMs), now);
-      if (!next) return null;
-      const accepted = event(SUBJECTS.volunteer.taskAccepted, (m) =>
-        DeliveryTaskAccepted.encode({ ...taskMeta(m, next.task, actor), volunteerId: me }).finish(),
-      );
-      return { state: next, events: [accepted] };
-    });
+    const { change } = await this.store.update(
+      id,
+      (c) => {
+        const next = accept(c.state, me, new Date(now.getTime() + this.policy.deliveryDueMs), now);
+        if (!next) return null;
+        const accepted = draft(SUBJECTS.volunteer.taskAccepted, (meta) =>
+          DeliveryTaskAccepted.encode({ ...taskMeta(meta, next.task), volunteerId: me }).finish(),
+        );
+        return { state: next, events: [accepted] };
+      },
+      { actor: actorOf(actor) },
+    );
     return viewTask(change.state.task, this.viewer(actor));
   }
 
@@ -293,62 +292,62 @@ export class Tasks {
     await this.visible(id, actor);
     const me = volunteerIdOf(actor.subject);
     const now = new Date();
-    await this.store.update(id, (c) => {
-      const next = decline(c.state, me, now);
-      const declined = event(SUBJECTS.volunteer.taskDeclined, (m) =>
-        DeliveryTaskDeclined.encode({ ...taskMeta(m, next.task, actor), volunteerId: me, reason }).finish(),
-      );
-      return { state: next, events: [declined] };
-    });
-    await this.offerTask(id);
+    await this.store.update(
+      id,
+      (c) => {
+        const next = decline(c.state, me, now);
+        const declined = draft(SUBJECTS.volunteer.taskDeclined, (meta) =>
+          DeliveryTaskDeclined.encode({ ...taskMeta(meta, next.task), volunteerId: me, reason }).finish(),
+        );
+        return { state: next, events: [declined] };
+      },
+      { actor: actorOf(actor) },
+    );
+    await this.offerTask(id, await this.candidates());
     return viewTask((await this.store.loadOrThrow(id)).state.task, this.viewer(actor));
   }
 
   async updateStatus(req: UpdateTaskStatusRequest, actor: Principal) {
     const update = validUpdate(req);
-    await this.visible(req.taskId, actor);
+    const holder = (await this.visible(req.taskId, actor)).task.assignedVolunteerId;
     const operator = hasAnyRole(actor, ['operator']);
     const me = volunteerIdOf(actor.subject);
     const hash = bodyHash(UpdateTaskStatusRequest.encode({ ...req, idempotencyKey: '' }).finish());
     const now = new Date();
-    const holder = (await this.store.loadOrThrow(req.taskId)).state.task.assignedVolunteerId;
     const affiliation = holder
       ? ((await this.registry.volunteers.load(holder))?.state.affiliationOrganisationId ?? '')
       : '';
+    // A retry with the key gets the first result; the key with another body is refused (ALREADY_EXISTS).
     const { change, applied } = await this.store.update(
       req.taskId,
       (c) => {
         if (!operator && c.state.task.assignedVolunteerId !== me)
           throw new FailedPreconditionError(`you do not hold task ${req.taskId}`);
         const next = progress(c.state, update, now);
-        return { state: next, events: progressEvents(next, update, affiliation, actor) };
+        return { state: next, events: progressEvents(next, update, affiliation) };
       },
-      { causedBy: `status:${req.idempotencyKey}`, requestHash: hash, actor: actor.subject },
+      { causedBy: `status:${req.idempotencyKey}`, requestHash: hash, actor: actorOf(actor) },
     );
-    if (!applied && change.requestHash !== hash)
-      throw new AlreadyExistsError('idempotency_key was already used for a different update of this task');
     return { task: viewTask(change.state.task, this.viewer(actor)), replayed: !applied };
   }
 
   /** The help request was cancelled: its tasks still under way are cancelled. */
   async onRequestCancelled(helpRequestId: string, reason: string): Promise<void> {
-    const rows = await this.store.query({ 'state.task.helpRequestId': helpRequestId }, { _id: 1 }, 100);
-    for (const r of rows.filter(
-      (x) => x.state.task.helpRequestId === helpRequestId && !FINAL.has(x.state.task.status),
-    )) {
+    for (const t of await this.views.ofRequest(helpRequestId, LIVE_LIMIT)) {
       const now = new Date();
-      await this.store.update(r.id, (c) => {
+      const { applied } = await this.store.update(t.id, (c) => {
         const next = cancel(c.state, now);
         if (!next) return null;
-        const cancelled = event(SUBJECTS.volunteer.taskCancelled, (m) =>
+        const cancelled = draft(SUBJECTS.volunteer.taskCancelled, (meta) =>
           DeliveryTaskCancelled.encode({
-            ...taskMeta(m, next.task),
+            ...taskMeta(meta, next.task),
             reason: `help request cancelled: ${reason}`,
           }).finish(),
         );
         return { state: next, events: [cancelled] };
       });
-      this.log.info({ taskId: r.id, helpRequestId }, 'delivery task cancelled with its help request');
+      if (applied)
+        this.log.info({ taskId: t.id, helpRequestId }, 'delivery task cancelled with its help request');
     }
   }
 }
@@ -373,30 +372,29 @@ function progressEvents(
   next: TaskState,
   update: NonNullable<UpdateTaskStatusRequest['update']>,
   affiliation: string,
-  actor: Principal,
 ): EventDraft[] {
   const t = next.task;
-  const base = (m: EventStamp) => ({ ...taskMeta(m, t, actor), volunteerId: t.assignedVolunteerId });
+  const base = (meta: EventMeta) => ({ ...taskMeta(meta, t), volunteerId: t.assignedVolunteerId });
   const events = [
     update.$case === 'pickedUp'
-      ? event(SUBJECTS.volunteer.taskPickedUp, (m) =>
-          DeliveryTaskPickedUp.encode({ ...base(m), note: update.value.note }).finish(),
+      ? draft(SUBJECTS.volunteer.taskPickedUp, (meta) =>
+          DeliveryTaskPickedUp.encode({ ...base(meta), note: update.value.note }).finish(),
         )
       : update.$case === 'delivered'
-        ? event(SUBJECTS.volunteer.taskDelivered, (m) =>
-            DeliveryTaskDelivered.encode({ ...base(m), proofNote: update.value.proofNote }).finish(),
+        ? draft(SUBJECTS.volunteer.taskDelivered, (meta) =>
+            DeliveryTaskDelivered.encode({ ...base(meta), proofNote: update.value.proofNote }).finish(),
           )
-        : event(SUBJECTS.volunteer.taskFailed, (m) =>
-            DeliveryTaskFailed.encode({ ...base(m), reason: update.value.reason }).finish(),
+        : draft(SUBJECTS.volunteer.taskFailed, (meta) =>
+            DeliveryTaskFailed.encode({ ...base(meta), reason: update.value.reason }).finish(),
           ),
   ];
   const h = next.hours;
   if (h && update.$case !== 'pickedUp') {
     const ms = h.endedAt.getTime() - h.startedAt.getTime();
     events.push(
-      event(SUBJECTS.volunteer.hoursRecorded, (m) =>
+      draft(SUBJECTS.volunteer.hoursRecorded, (meta) =>
         VolunteerHoursRecorded.encode({
-          meta: metaOf(m, t.id, t.version, actor),
+          meta,
           volunteerId: h.volunteerId,
           affiliationOrganisationId: affiliation,
           taskId: t.id,

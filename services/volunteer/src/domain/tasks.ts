@@ -397,10 +397,13 @@ const URGENCY_ORDER: Record<number, number> = {
   [Urgency.URGENCY_LOW]: 3,
 };
 
+/** 0 for the most urgent: the order tasks are offered and listed in. */
+export const urgencyRank = (u: Urgency): number => URGENCY_ORDER[u] ?? 4;
+
 /** Most urgent first, then oldest first. */
 export function byUrgencyThenAge(a: DeliveryTask, b: DeliveryTask): number {
   return (
-    (URGENCY_ORDER[a.urgency] ?? 4) - (URGENCY_ORDER[b.urgency] ?? 4) ||
+    urgencyRank(a.urgency) - urgencyRank(b.urgency) ||
     new Date(a.createdAt ?? 0).getTime() - new Date(b.createdAt ?? 0).getTime() ||
     a.id.localeCompare(b.id)
   );
