@@ -142,11 +142,15 @@ export async function redeliver(
   }
 }
 
-/** A stored event's headers for a copy: everything but the JetStream store's own (the aggregate's state). */
+/**
+ * A stored event's headers for a copy: everything but the JetStream store's own (the aggregate's state, its
+ * expectations, and the atomic batch a change with several events was written in: a copy is one message).
+ */
 function eventHeaders(stored: MsgHdrs): MsgHdrs {
   const h = headers();
   for (const k of stored.keys())
-    if (!k.startsWith('Nuanyang-') && !k.startsWith('Nats-Expected')) h.set(k, stored.get(k));
+    if (!k.startsWith('Nuanyang-') && !k.startsWith('Nats-Expected') && !k.startsWith('Nats-Batch-'))
+      h.set(k, stored.get(k));
   return h;
 }
 

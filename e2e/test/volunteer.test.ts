@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { canonicalSubject } from '@nuanyang/bus';
 import { createClient } from '@nuanyang/grpc-kit';
 import { ItemCategory, type Location } from '@nuanyang/proto/nuanyang/common/v1/common';
 import { HelpRequestStatus } from '@nuanyang/proto/nuanyang/intake/v1/intake';
@@ -41,7 +42,10 @@ import {
 const OFFER_TTL_MS = 5_000;
 const volunteerToken = (user: string) => token(user, 'org-independent', 'volunteer');
 
-/** Events of one subject in a stream whose payload mentions `about` (a task or proposal id). */
+/**
+ * Events of one (canonical) subject in a stream whose payload mentions `about` (a task or proposal id),
+ * stored under the plain subject or the JetStream store's aggregate subject.
+ */
 async function eventsOf(
   natsUrl: string,
   stream: string,
@@ -55,7 +59,8 @@ async function eventsOf(
     const found: Uint8Array[] = [];
     for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (m?.subject === subject && Buffer.from(m.data).includes(Buffer.from(about))) found.push(m.data);
+      if (m && canonicalSubject(m.subject) === subject && Buffer.from(m.data).includes(Buffer.from(about)))
+        found.push(m.data);
     }
     return found;
   } finally {
@@ -195,8 +200,8 @@ describe('volunteers deliver accepted matches', () => {
     );
 
   /**
-   * The caller's own record once `ok` holds. Active tasks and hours come from a query over the tasks' latest
-   * states, which follow the task log a moment behind (the store's projection), so they are awaited.
+   * The caller's own record once `ok` holds. Active tasks are counted in the live tasks' read model and
+   * hours added by a consumer of the hours recorded, both a moment behind the task's change, so awaited.
    */
   const meWhen = (user: string, what: string, ok: (v: Volunteer) => boolean) =>
     eventually(
@@ -262,11 +267,19 @@ describe('volunteers deliver accepted matches', () => {
     );
     expect(racing.filter((c) => c === 'resolved')).toHaveLength(1);
     expect(racing.filter((c) => c === status.ALREADY_EXISTS)).toHaveLength(4);
-    const listed = await volunteer.listOrganisations(
-      { type: 0, district: 'huyi', functionalGroupId: '' },
-      { token: partnerToken },
+    // Lists read the registry's read models, a moment behind the registration.
+    const listed = await eventually(
+      async () => {
+        const { organisations } = await volunteer.listOrganisations(
+          { type: 0, district: 'huyi', functionalGroupId: '' },
+          { token: partnerToken },
+        );
+        return organisations.length > 0 ? organisations : undefined;
+      },
+      10_000,
+      'the organisation listed',
     );
-    expect(listed.organisations).toEqual([
+    expect(listed).toEqual([
       expect.objectContaining({ id: team!.id, contacts: [{ name: '赵队长', phone: '' }] }),
     ]);
 
@@ -286,6 +299,23 @@ describe('volunteers deliver accepted matches', () => {
         volunteer.createFunctionalGroup({ ...group, idempotencyKey: key() }, { token: operatorToken }),
       ),
     ).toBe(status.ALREADY_EXISTS);
+    const groups = await eventually(
+      async () => {
+        const { functionalGroups } = await volunteer.listFunctionalGroups(
+          { organisationId: team!.id },
+          { token: partnerToken },
+        );
+        return functionalGroups.length > 0 ? functionalGroups : undefined;
+      },
+      10_000,
+      'the group listed',
+    );
+    expect(groups.map((g) => g.name)).toEqual(['物资配送组']);
+    const members = await volunteer.listOrganisations(
+      { type: 0, district: '', functionalGroupId: groups[0]!.id },
+      { token: partnerToken },
+    );
+    expect(members.organisations.map((o) => o.id)).toEqual([team!.id]);
     expect(
       await codeOf(
         volunteer.createFunctionalGroup(
@@ -337,9 +367,16 @@ describe('volunteers deliver accepted matches', () => {
     );
     const { volunteer: m1 } = await volunteer.registerVolunteer(member, { token: teamPartner });
     expect(m1).toMatchObject({ userId: 'member-1', personalDataRedacted: true, contact: { phone: '' } });
-    const { volunteers } = await volunteer.listVolunteers(
-      { skill: 0, district: '', affiliationOrganisationId: '', availableOnly: false },
-      { token: teamPartner },
+    const volunteers = await eventually(
+      async () => {
+        const listed = await volunteer.listVolunteers(
+          { skill: 0, district: '', affiliationOrganisationId: '', availableOnly: false },
+          { token: teamPartner },
+        );
+        return listed.volunteers.length > 0 ? listed.volunteers : undefined;
+      },
+      10_000,
+      'the member listed',
     );
     expect(volunteers.map((v) => v.userId)).toEqual(['member-1']);
     expect(
@@ -431,11 +468,19 @@ describe('volunteers deliver accepted matches', () => {
     expect(await codeOf(volunteer.getDeliveryTask({ id }, { token: volunteerToken(firstUser) }))).toBe(
       status.NOT_FOUND,
     );
-    const listed = await volunteer.listDeliveryTasks(
-      { statuses: [], volunteerId: 'me', district: '', helpRequestId: '' },
-      { token: volunteerToken(secondUser) },
+    // Lists read the tasks' read model, a moment behind the task.
+    const listed = await eventually(
+      async () => {
+        const { tasks } = await volunteer.listDeliveryTasks(
+          { statuses: [], volunteerId: 'me', district: '', helpRequestId: '' },
+          { token: volunteerToken(secondUser) },
+        );
+        return tasks.length > 0 ? tasks : undefined;
+      },
+      10_000,
+      'the offered task listed',
     );
-    expect(listed.tasks.map((t) => t.id)).toEqual([id]);
+    expect(listed.map((t) => t.id)).toEqual([id]);
 
     const holder = volunteerToken(secondUser);
     const accepted = (await volunteer.acceptTask({ taskId: id }, { token: holder })).task!;
@@ -506,8 +551,11 @@ describe('volunteers deliver accepted matches', () => {
     );
     expect((await asOperator(id)).recipient?.name).toBe('王秀兰');
 
-    const me = await meWhen(secondUser, 'no active task, hours recorded', (v) => v.activeTasks === 0);
-    expect(me.hoursTotal).toBeGreaterThan(0);
+    const me = await meWhen(
+      secondUser,
+      'no active task, hours recorded',
+      (v) => v.activeTasks === 0 && v.hoursTotal > 0,
+    );
 
     // Matching marks the proposal fulfilled; intake follows to FULFILLED.
     const fulfilled = await eventually(
@@ -535,6 +583,7 @@ describe('volunteers deliver accepted matches', () => {
     await drained(nats.url, [
       ['NUANYANG_MATCHING', 'volunteer-accepted'],
       ['NUANYANG_VOLUNTEER', 'matching-delivered'],
+      ['NUANYANG_VOLUNTEER', 'volunteer-delivery-task-projector'],
     ]);
     const all = await volunteer.listDeliveryTasks(
       { statuses: [], volunteerId: '', district: '', helpRequestId: proposal.helpRequestId },
@@ -559,6 +608,12 @@ describe('volunteers deliver accepted matches', () => {
     ).toHaveLength(1);
     const hours = await eventsOf(nats.url, 'NUANYANG_VOLUNTEER', 'nuanyang.volunteer.hours.recorded', id);
     expect(hours).toHaveLength(1);
+    await redeliver(nats.url, 'NUANYANG_VOLUNTEER', 'nuanyang.volunteer.hours.recorded', id);
+    await drained(nats.url, [['NUANYANG_VOLUNTEER', 'volunteer-hours']]);
+    expect(
+      (await volunteer.getVolunteer({ id: 'me' }, { token: volunteerToken(secondUser) })).volunteer
+        ?.hoursTotal,
+    ).toBe(me.hoursTotal);
     expect(VolunteerHoursRecorded.decode(hours[0]!)).toMatchObject({
       volunteerId: me.id,
       taskId: id,
