@@ -12,7 +12,7 @@ const candidates = ['libs', 'services'].flatMap((parent) => {
         .map((name) => `${parent}/${name}`)
     : [];
 });
-candidates.push('cli', 'e2e', 'deploy/chart-test');
+candidates.push('cli', 'e2e', 'bench', 'deploy/chart-test');
 
 module.exports = {
   // A global option: jest ignores it in project configs. Integration tests start real processes and servers.
