@@ -15,6 +15,7 @@ runService({
     const model = new ReadModel(mongo, bus, config.READ_MODEL_GENERATION, log, {
       closeAfter: config.CLOSE_AFTER_FACTS,
     });
+    model.on('failed', () => process.exit(1));
     await model.init();
     return {
       stores: [],

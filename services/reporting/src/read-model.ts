@@ -17,7 +17,7 @@ type CaseDoc =
   | { _id: string; kind: 'case'; facts: Fact[]; tasks: string[] }
   | { _id: string; kind: 'task'; caseId: string }
   | { _id: 'archived'; kind: 'mark'; through: number }
-  | { _id: 'relay'; kind: 'relay'; epoch: string };
+  | { _id: 'relay'; kind: 'relay'; epoch: string; closeAfter: number };
 
 /** The facts collection and durable consumers of one read-model generation. */
 export const factsCollectionName = (generation: number) => `facts_g${generation}`;
@@ -37,7 +37,7 @@ const RELAY_STREAM = streamName('reporting');
  * Closed cases leave memory for the cases collection (written once each, by `_id`; read by `_id` only when
  * a late fact opens one again, or in full by the CSV listings of every request or delivery).
  *
- * Emits 'changed' after applying a fact.
+ * Emits 'changed' after applying a fact, 'failed' when it cannot go on applying the relay.
  */
 export class ReadModel extends EventEmitter {
   readonly figures: Figures;
@@ -61,7 +61,7 @@ export class ReadModel extends EventEmitter {
     private readonly bus: Bus,
     readonly generation: number,
     private readonly log: Logger,
-    opts: { closeAfter: number },
+    private readonly opts: { closeAfter: number },
   ) {
     super();
     this.setMaxListeners(0);
@@ -78,12 +78,13 @@ export class ReadModel extends EventEmitter {
 
   /** Replays the relay; resolves once every fact relayed before the call is applied. */
   async init(): Promise<void> {
+    const opts = this.opts;
     const started = performance.now();
     await this.mongo.createCollection(factsCollectionName(this.generation)).catch(() => undefined);
     await this.mongo.createCollection(casesCollectionName(this.generation)).catch(() => undefined);
     const mark = await this.cases.findOne({ _id: 'archived' });
     this.archivedThrough = mark?.kind === 'mark' ? mark.through : 0;
-    this.epoch = await this.relayEpoch();
+    this.epoch = await this.relayEpoch(opts.closeAfter);
 
     const subject = relaySubject(this.generation);
     const jsm = await jetstreamManager(this.bus.connection);
@@ -103,7 +104,11 @@ export class ReadModel extends EventEmitter {
         await this.applyRelayed(m.seq, m.json<Fact>());
         if (m.seq >= last) caughtUp();
       }
-    })().catch((err) => this.log.error({ err }, 'following the fact relay stopped'));
+    })().catch((err) => {
+      // A replica that stops applying the relay would serve stale figures: it reports and stops.
+      this.log.error({ err }, 'following the fact relay failed');
+      this.emit('failed', err);
+    });
     await ready;
     this.log.info(
       {
@@ -139,22 +144,31 @@ export class ReadModel extends EventEmitter {
     return stored;
   }
 
-  /** The relay epoch of this generation's data, chosen by the first replica to start on it. */
-  private async relayEpoch(): Promise<string> {
+  /**
+   * The relay epoch of this generation's data, chosen by the first replica to start on it, with the
+   * closeAfter it was built with: replicas that closed cases at other points would archive other documents
+   * for the same case, so another value needs a new generation.
+   */
+  private async relayEpoch(closeAfter: number): Promise<string> {
     try {
-      await this.cases.insertOne({ _id: 'relay', kind: 'relay', epoch: randomUUID() });
+      await this.cases.insertOne({ _id: 'relay', kind: 'relay', epoch: randomUUID(), closeAfter });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
     const doc = await this.cases.findOne({ _id: 'relay' });
     if (doc?.kind !== 'relay') throw new Error('the relay epoch could not be read');
+    if (doc.closeAfter !== closeAfter)
+      throw new Error(
+        `CLOSE_AFTER_FACTS is ${closeAfter} but generation ${this.generation} was built with ${doc.closeAfter}: ` +
+          'use that value, or a new READ_MODEL_GENERATION',
+      );
     return doc.epoch;
   }
 
   private async applyRelayed(seq: number, fact: Fact): Promise<void> {
     const key = this.figures.caseOf(fact);
     if (key !== undefined && this.figures.mayBeClosed(key)) {
-      const closed = await this.loadClosed(key);
+      const closed = await this.retrying('loading a closed case', () => this.loadClosed(key));
       if (closed) this.figures.reopen(closed);
     }
     this.figures.apply(fact);
@@ -164,6 +178,19 @@ export class ReadModel extends EventEmitter {
     }
     if (this.pending.size > 0) this.archive();
     this.emit('changed');
+  }
+
+  /** Retries while the database is unavailable: the relay cannot go on without the fact in hand. */
+  private async retrying<T>(what: string, f: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await f();
+      } catch (err) {
+        const delay = Math.min(200 * 2 ** (attempt - 1), 5000);
+        this.log.warn({ err, attempt, retryInMs: delay }, `${what} failed`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** A closed case by its id or one of its delivery tasks' (`task:` ids), pending or archived. */
