@@ -75,6 +75,8 @@ export interface EventStore<S extends object> {
   /** The latest change of an aggregate, or null. Never a scan. */
   load(id: string): Promise<Change<S> | null>;
   loadOrThrow(id: string): Promise<Change<S>>;
+  /** Every change of one aggregate, oldest first: read change by change (its own history, never a scan). */
+  loadHistory(id: string): Promise<Change<S>[]>;
   /**
    * The change `cause` produced on this aggregate, if any. With the request's hash, a cause recorded with
    * another body is refused (IdempotencyKeyReusedError), as a write with that cause would be.
@@ -162,6 +164,17 @@ export abstract class VersionedStore<S extends object> implements EventStore<S> 
     const change = await this.load(id);
     if (!change) throw new AggregateNotFoundError(`${this.aggregate} ${id} not found`);
     return change;
+  }
+
+  async loadHistory(id: string): Promise<Change<S>[]> {
+    const changes: Change<S>[] = [];
+    if (!usable(id)) return changes;
+    for (let position = 0; ; ) {
+      const next = await this.retrying(() => this.readAfter(id, position));
+      if (!next) return changes;
+      changes.push(next.change);
+      position = next.position;
+    }
   }
 
   async findCaused(id: string, cause: string, requestHash?: string): Promise<Change<S> | null> {

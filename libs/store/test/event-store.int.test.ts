@@ -77,6 +77,21 @@ describe.each(backends)('%s', (_name, makeStore) => {
     });
   });
 
+  it("reads an aggregate's whole history, oldest first, and nothing of another one", async () => {
+    await store.create('h1', fresh());
+    await store.create('h10', fresh());
+    await store.update('h1', bump('x'));
+    await store.update('h10', bump('other'));
+    await store.update('h1', bump('y'));
+    const history = await store.loadHistory('h1');
+    expect(history.map((c) => [c.version, c.state.entries])).toEqual([
+      [1, []],
+      [2, ['x']],
+      [3, ['x', 'y']],
+    ]);
+    expect(await store.loadHistory('missing')).toEqual([]);
+  });
+
   it('returns the first change when an id is created again, and changes nothing when decide says so', async () => {
     await store.create('b1', fresh());
     await store.update('b1', bump('x'));
