@@ -10,6 +10,8 @@
 #   make test     the jest suite, with its own PostgreSQL (a new cluster each run, fsync off), FerretDB and NATS
 #                 on free ports, after make chart-test
 #                 (and Debian's Chromium for the console's browser test: deploy/local/chromium.sh)
+#   make test-unit  the unit tests alone (pure functions, application classes on the in-memory store): no
+#                 Go, no servers, no browser; about a minute. Tests that need servers are *.int.test.ts
 #   make chart-test  the Helm chart (helm lint --strict and template with each values file, every object
 #                 against the Kubernetes API schemas) and the Dockerfile (BuildKit's checks); no cluster, no Docker
 #   make lint     biome and the package reference check
@@ -20,7 +22,7 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := build
-.PHONY: install tools postgres browser build start test chart-test lint clean distclean
+.PHONY: install tools postgres browser build start test test-unit chart-test lint clean distclean
 
 PNPM_VERSION := $(shell node -p "require('./package.json').packageManager.split('@')[1]")
 PNPM := .tools/pnpm/node_modules/.bin/pnpm
@@ -49,6 +51,10 @@ build: install
 
 start: build tools postgres
 	node deploy/local/start.js
+
+test-unit: install
+	bash libs/proto/generate.sh
+	$(PNPM) exec jest --config jest.unit.config.js
 
 test: build tools postgres browser chart-test
 	$(PNPM) exec jest --ignoreProjects chart-test
