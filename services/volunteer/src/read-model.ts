@@ -256,6 +256,11 @@ export class TaskViews {
     return this.liveTasks({ helpRequestId }, n);
   }
 
+  /** Resolves once the live tasks hold every task changed before the call (Projection.caughtUp). */
+  caughtUp(): Promise<void> {
+    return this.projection.caughtUp();
+  }
+
   /** Tasks offered to or held by each volunteer now (of these, or of everyone). */
   async activeTasks(volunteerIds?: string[]): Promise<Map<string, number>> {
     const filter = volunteerIds ? { holderId: { $in: volunteerIds } } : { holderId: { $gt: '' } };

@@ -9,7 +9,7 @@ import {
   readPage,
 } from '@nuanyang/grpc-kit';
 import type { Logger } from '@nuanyang/logger';
-import type { IntakeServiceClient } from '@nuanyang/proto/nuanyang/intake/v1/intake';
+import { HelpRequestStatus, type IntakeServiceClient } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import type { MatchAccepted } from '@nuanyang/proto/nuanyang/matching/v1/events';
 import {
   DeliveryTaskAccepted,
@@ -58,7 +58,10 @@ export interface TaskPolicy {
 }
 
 /** The queries the tasks need of their read model (TaskViews). */
-export type TaskQueries = Pick<TaskViews, 'list' | 'pending' | 'overdue' | 'ofRequest' | 'activeTasks'>;
+export type TaskQueries = Pick<
+  TaskViews,
+  'list' | 'pending' | 'overdue' | 'ofRequest' | 'activeTasks' | 'caughtUp'
+>;
 
 const ACTIVE = [
   S.DELIVERY_TASK_STATUS_PENDING,
@@ -120,6 +123,13 @@ export class Tasks {
     if (!(await this.store.load(id))) {
       const { helpRequest: hr } = await this.intake.getHelpRequest({ id: p.helpRequestId });
       if (!hr) throw new Error(`intake returned no help request ${p.helpRequestId}`);
+      if (hr.status === HelpRequestStatus.HELP_REQUEST_STATUS_CANCELLED) {
+        this.log.info(
+          { helpRequestId: hr.id },
+          'help request cancelled before its delivery task: none created',
+        );
+        return;
+      }
       const supplier = (await this.registry.organisations.load(p.supplierOrganisationId))?.state;
       const state = newTask(
         p,
@@ -331,8 +341,12 @@ export class Tasks {
     return { task: viewTask(change.state.task, this.viewer(actor)), replayed: !applied };
   }
 
-  /** The help request was cancelled: its tasks still under way are cancelled. */
+  /**
+   * The help request was cancelled: its tasks still under way are cancelled. The live read model is read
+   * once it holds every task created so far, so a task created a moment ago is not missed.
+   */
   async onRequestCancelled(helpRequestId: string, reason: string): Promise<void> {
+    await this.views.caughtUp();
     for (const t of await this.views.ofRequest(helpRequestId, LIVE_LIMIT)) {
       const now = new Date();
       const { applied } = await this.store.update(t.id, (c) => {

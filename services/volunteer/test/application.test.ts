@@ -3,7 +3,11 @@ import { SUBJECTS } from '@nuanyang/bus';
 import type { PromiseClient } from '@nuanyang/grpc-kit';
 import { createLogger } from '@nuanyang/logger';
 import { ItemCategory, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
-import { HelpRequest, type IntakeServiceClient } from '@nuanyang/proto/nuanyang/intake/v1/intake';
+import {
+  HelpRequest,
+  HelpRequestStatus,
+  type IntakeServiceClient,
+} from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { MatchProposal, ProposalStatus } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import {
   DeliveryTaskOffered,
@@ -88,6 +92,7 @@ function taskViews(store: MemoryStore<TaskState>): TaskQueries {
           counts.set(s.holderId, (counts.get(s.holderId) ?? 0) + 1);
       return counts;
     },
+    caughtUp: async () => undefined,
   };
 }
 
@@ -125,13 +130,13 @@ const proposal = (id = 'mp-hr-1-0001') =>
 
 const OFFER_TTL_MS = 60_000;
 
-function setup() {
+function setup(request = helpRequest) {
   const organisations = new MemoryStore<Organisation>('organisation');
   const groups = new MemoryStore<FunctionalGroup>('functional_group');
   const volunteers = new MemoryStore<Volunteer>('volunteer');
   const taskStore = new MemoryStore<TaskState>('delivery_task');
   const intake = {
-    getHelpRequest: async () => ({ helpRequest }),
+    getHelpRequest: async () => ({ helpRequest: request }),
   } as unknown as PromiseClient<IntakeServiceClient>;
   const log = createLogger('volunteer-test', 'silent');
   /** One replica of the service: its own application objects over the shared stores. */
@@ -361,6 +366,15 @@ describe('Tasks on the in-memory store', () => {
     expect(await task(env)).toMatchObject({ status: S.DELIVERY_TASK_STATUS_CANCELLED });
     expect(subjects(env.taskStore).filter((s) => s === SUBJECTS.volunteer.taskCancelled)).toHaveLength(1);
     await expect(env.one.tasks.accept(first.id, volunteerUser('c'))).rejects.toMatchObject({ code: 5 });
+  });
+
+  it('creates no task for a request cancelled before its match was accepted', async () => {
+    const env = setup({ ...helpRequest, status: HelpRequestStatus.HELP_REQUEST_STATUS_CANCELLED });
+    const { registry, tasks } = env.replica();
+    await registry.registerVolunteer(driverRequest('a'), volunteerUser('a'));
+    await tasks.onAccepted({ meta: undefined, proposal: proposal() }, 'e1');
+    expect(await env.taskStore.load('dt-mp-hr-1-0001')).toBeNull();
+    expect(env.taskStore.events).toHaveLength(0);
   });
 
   it('spreads one pass of offers over the volunteers, though the read model has not counted them yet', async () => {
