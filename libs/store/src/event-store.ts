@@ -207,12 +207,13 @@ export abstract class VersionedStore<S extends object> implements EventStore<S> 
         if (next?.writeId === writeId) return { change: next.change, applied: true };
         unsure = undefined;
       }
-      if (opts.causedBy) {
-        const cause = opts.causedBy;
-        const earlier = await this.retrying(() => this.readCaused(id, cause));
-        if (earlier) return replay(earlier, opts);
-      }
+      // The head first, then the cause: a cause that landed before the head was read is found; one that
+      // lands after moves the head on, so the write below loses its race and the next attempt finds it.
+      // (Read the other way round, a cause landing between the two reads would be applied twice.)
       const head = await this.retrying(() => this.readHead(id));
+      const cause = opts.causedBy;
+      const earlier = cause ? await this.retrying(() => this.readCaused(id, cause)) : null;
+      if (earlier) return replay(earlier, opts);
       let decision: Decision<S> | null;
       if (creation) {
         if (head) {
