@@ -19,6 +19,7 @@ export {
   type WriteResult,
 } from './event-store';
 export { isTransient, JetStreamStore, type JetStreamStoreOptions, retryingNats } from './jetstream-store';
+export { type CasKeyValue, MemoryKeyValue, natsKeyValue, type Revisioned } from './key-value';
 export { KeyedAggregateStore } from './keyed-aggregate-store';
 export { MemoryStore, type RecordedEvent } from './memory-store';
 export { Projection, type ProjectionOptions, type ReadDocument, readModel } from './projection';

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { KV } from '@nats-io/kv';
 import type { Bus } from '@nuanyang/bus';
 import type { ItemCategory } from '@nuanyang/proto/nuanyang/common/v1/common';
-import { retryingNats } from '@nuanyang/store';
+import { type CasKeyValue, natsKeyValue, retryingNats } from '@nuanyang/store';
 import { DUPLICATE_WINDOW_HOURS, type DuplicateCandidate, normaliseAddress } from './domain/duplicates';
 
 const WINDOW_MS = DUPLICATE_WINDOW_HOURS * 3600_000;
@@ -26,10 +25,10 @@ interface Seen {
  * are seen by it.
  */
 export class DuplicateIndex {
-  private constructor(private readonly kv: KV) {}
+  constructor(private readonly kv: CasKeyValue) {}
 
   static async open(bus: Bus): Promise<DuplicateIndex> {
-    return new DuplicateIndex(await retryingNats(() => bus.kv(BUCKET, WINDOW_MS)));
+    return new DuplicateIndex(natsKeyValue(await retryingNats(() => bus.kv(BUCKET, WINDOW_MS))));
   }
 
   /**
@@ -68,19 +67,11 @@ export class DuplicateIndex {
   /** Adds `entry` to the key's list (dropping what left the window) and returns the list before it. */
   private async add(key: string, entry: Seen): Promise<Seen[]> {
     for (;;) {
-      const current = await retryingNats(() => this.kv.get(key));
-      const before: Seen[] = current?.length ? (current.json() as Seen[]) : [];
+      const current = await this.kv.get(key);
+      const before: Seen[] = current ? (JSON.parse(current.value) as Seen[]) : [];
       const recent = before.filter((s) => s.at >= entry.at - WINDOW_MS && s.id !== entry.id);
-      const value = JSON.stringify([...recent, entry]);
-      try {
-        await retryingNats(() =>
-          current?.revision ? this.kv.update(key, value, current.revision) : this.kv.create(key, value),
-        );
-        return before;
-      } catch (err) {
-        // Another request under this key got in between (wrong revision, or created first): read again.
-        if (!isRevisionConflict(err)) throw err;
-      }
+      // Another request under this key got in between: read again.
+      if (await this.kv.set(key, JSON.stringify([...recent, entry]), current?.revision ?? 0)) return before;
     }
   }
 }
@@ -89,10 +80,4 @@ const hash = (text: string) => createHash('sha256').update(text).digest('hex').s
 
 function blank(seen: Seen): DuplicateCandidate {
   return { id: seen.id, phone: '', district: '', address: '', needs: [], receivedAt: new Date(seen.at) };
-}
-
-function isRevisionConflict(err: unknown): boolean {
-  const code = (err as { code?: number }).code;
-  // 10071: wrong last sequence (update), 10164: unknown sequence; create on an existing key says so too.
-  return code === 10071 || code === 10164 || /wrong last sequence|exists/i.test((err as Error).message ?? '');
 }
