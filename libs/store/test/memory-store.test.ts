@@ -40,7 +40,7 @@ describe.each(['readHead', 'readCaused'] as const)(
     it('is applied once', async () => {
       const store = new Interleaved(during);
       await store.create('c', { state: { count: 0 }, events: [] });
-    store.arm();
+      store.arm();
       const result = await store.update('c', bump, { causedBy: 'event-1' });
       expect(result.applied).toBe(false);
       expect(store.history('c').map((c) => c.state.count)).toEqual([0, 1]);
