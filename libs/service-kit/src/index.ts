@@ -4,6 +4,10 @@ import { type HostedService, ServiceRuntime, startGrpcServer } from '@nuanyang/g
 import { createLogger, type Logger } from '@nuanyang/logger';
 import { type AggregateStore, connectMongo, type Projection, startRelay } from '@nuanyang/store';
 import { shutdownTelemetry } from '@nuanyang/telemetry';
+import type { BackgroundJob } from './background';
+
+export { type BackgroundJob, every } from './background';
+
 import type { Connection } from 'mongoose';
 
 export interface ServiceContext<C> {
@@ -20,8 +24,8 @@ export interface ServiceParts {
   projections?: Projection<object>[];
   /** Starts the service's event consumers, once the stores are ready. */
   consume?: () => Promise<void>;
-  /** Periodic work (sweepers): started once the stores are ready, each returning its stop function. */
-  background?: { name: string; start: () => () => Promise<void> }[];
+  /** Periodic work (sweepers), each an `every(...)` loop: started once the stores are ready. */
+  background?: BackgroundJob[];
   /** gRPC services to host. */
   services: HostedService[];
 }
