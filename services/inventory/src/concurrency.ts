@@ -1,10 +1,10 @@
 /**
  * Runs tasks that share a key one after another within this process; other keys run in parallel.
  *
- * Correctness does not depend on it: two replicas still race for each lot version and the unique insert lets
- * one win. It only keeps a burst of calls on one lot in one process from racing each other, which would
- * otherwise cost every loser a wasted read and write per version (and, in a burst of hundreds, enough lost
- * races to give up).
+ * Correctness does not depend on it: two replicas still race for each lot version and the stream's
+ * expected-sequence check lets one win. It only keeps a burst of calls on one lot in one process from
+ * racing each other, which would otherwise cost every loser a wasted read and write per version (and, in a
+ * burst of hundreds, enough lost races to give up).
  */
 export class KeyedSerial {
   private readonly tails = new Map<string, Promise<unknown>>();
@@ -22,9 +22,9 @@ export class KeyedSerial {
 }
 
 /**
- * At most `limit` tasks at once; the rest wait their turn in arrival order. FerretDB on SQLite has one writer
- * per database: a burst of hundreds of concurrent calls would only queue inside it (and time out with
- * SQLITE_BUSY) instead of here.
+ * At most `limit` tasks at once; the rest wait their turn in arrival order. A burst of hundreds of calls on
+ * a few lots would otherwise mostly lose races for the same lot versions, each loser costing a read and a
+ * publish per attempt.
  */
 export class Limiter {
   private active = 0;

@@ -4,7 +4,7 @@ const ms = (min: number, fallback: number) => z.coerce.number().int().min(min).d
 
 export const loadInventoryConfig = () =>
   loadConfig(
-    serviceSchema('inventory', 50053).extend({
+    serviceSchema('inventory').extend({
       /** How long a reservation holds its stock without a commit, unless the caller asks for another ttl. */
       RESERVATION_TTL_MS: ms(1_000, 30 * 60_000),
       /** The longest ttl a caller may ask for; longer ones are capped to it. */
@@ -14,7 +14,15 @@ export const loadInventoryConfig = () =>
       /** A reservation pending or half settled for this long was left by a crash: the sweeper finishes it. */
       STALE_AFTER_MS: ms(1_000, 60_000),
       /** Reserve, commit and release calls worked on at once by one replica; more wait their turn. */
-      RESERVATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+      RESERVATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+      /**
+       * Crash tests only: a reservation's saga stops for good after this step (`pending:1`, `committing:1`,
+       * see StepHook) and the process logs "paused at step <step>", so a test can kill -9 it there.
+       */
+      PAUSE_AT_STEP: z
+        .string()
+        .regex(/^$|^(pending|failing|committing|releasing|expiring):\d+$/)
+        .default(''),
     }),
   );
 export type InventoryConfig = ReturnType<typeof loadInventoryConfig>;

@@ -9,72 +9,58 @@ import {
 } from '@nuanyang/proto/nuanyang/inventory/v1/events';
 import type { Offer, StockLot } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
 import type { EventDraft } from '@nuanyang/store';
-import type { Actor, LotState } from './domain/ledger';
+import type { LotState } from './domain/ledger';
 import type { ReservationState } from './domain/reservations';
 
-type Stamp = { eventId: string; occurredAt: Date };
-
-const metaOf = (aggregateId: string, aggregateVersion: number, stamp: Stamp, actor: Actor) => ({
-  ...stamp,
-  aggregateId,
-  aggregateVersion,
-  actorOrganisationId: actor.organisationId,
-  actorUserId: actor.userId,
-});
+// The store stamps each event's metadata (id, time, aggregate id and version, actor) as it appends.
 
 /** One per ledger entry, with the lot after it. */
-export function stockChanged(s: LotState, actor: Actor): EventDraft {
+export function stockChanged(s: LotState): EventDraft {
   return {
     subject: SUBJECTS.inventory.stockChanged,
-    encode: (m) =>
-      StockChanged.encode({
-        meta: metaOf(s.lot.id, s.lot.version, m, actor),
-        lot: s.lot,
-        entry: s.entry,
-      }).finish(),
+    encode: (meta) => StockChanged.encode({ meta, lot: s.lot, entry: s.entry }).finish(),
   };
 }
 
-export function offerRegistered(offer: Offer, lots: StockLot[], actor: Actor): EventDraft {
+export function offerRegistered(offer: Offer, lots: StockLot[]): EventDraft {
   return {
     subject: SUBJECTS.inventory.offerRegistered,
-    encode: (m) => OfferRegistered.encode({ meta: metaOf(offer.id, 1, m, actor), offer, lots }).finish(),
+    encode: (meta) => OfferRegistered.encode({ meta, offer, lots }).finish(),
   };
 }
 
 /** What a reservation reaching `s.phase` tells the rest of the platform; a refused one tells nothing. */
-export function reservationEvents(s: ReservationState, actor: Actor): EventDraft[] {
-  const r = s.reservation;
-  const meta = (m: Stamp) => metaOf(r.id, r.version, m, actor);
+export function reservationEvents(s: ReservationState): EventDraft[] {
+  const reservation = s.reservation;
   const inv = SUBJECTS.inventory;
   switch (s.phase) {
     case 'active':
       return [
         {
           subject: inv.reservationCreated,
-          encode: (m) => ReservationCreated.encode({ meta: meta(m), reservation: r }).finish(),
+          encode: (meta) => ReservationCreated.encode({ meta, reservation }).finish(),
         },
       ];
     case 'committed':
       return [
         {
           subject: inv.reservationCommitted,
-          encode: (m) => ReservationCommitted.encode({ meta: meta(m), reservation: r }).finish(),
+          encode: (meta) => ReservationCommitted.encode({ meta, reservation }).finish(),
         },
       ];
     case 'released':
       return [
         {
           subject: inv.reservationReleased,
-          encode: (m) =>
-            ReservationReleased.encode({ meta: meta(m), reservation: r, reason: r.releaseReason }).finish(),
+          encode: (meta) =>
+            ReservationReleased.encode({ meta, reservation, reason: reservation.releaseReason }).finish(),
         },
       ];
     case 'expired':
       return [
         {
           subject: inv.reservationExpired,
-          encode: (m) => ReservationExpired.encode({ meta: meta(m), reservation: r }).finish(),
+          encode: (meta) => ReservationExpired.encode({ meta, reservation }).finish(),
         },
       ];
     default:

@@ -1,12 +1,13 @@
 import { InventoryServiceService } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
 import { runService } from '@nuanyang/service-kit';
-import { KeyedAggregateStore } from '@nuanyang/store';
+import { JetStreamStore } from '@nuanyang/store';
 import { loadInventoryConfig } from './config';
 import type { LotState } from './domain/ledger';
 import type { ReservationState } from './domain/reservations';
 import { inventoryHandlers } from './handlers';
-import { Reservations } from './reservations';
-import { type OfferState, Stock } from './stock';
+import { LotViews, ReservationViews } from './read-model';
+import { Reservations, type StepHook } from './reservations';
+import { type OfferState, Stock, type WarehouseState } from './stock';
 import { startSweeper } from './sweeper';
 
 runService({
@@ -14,38 +15,38 @@ runService({
   loadConfig: loadInventoryConfig,
   streams: ['inventory'],
   setup: ({ config, mongo, bus, log }) => {
-    const offers = new KeyedAggregateStore<OfferState>(mongo, { name: 'offer', bus, log });
-    const lots = new KeyedAggregateStore<LotState>(mongo, {
-      name: 'stock_lot',
-      bus,
-      log,
-      projectionIndexes: [
-        { 'state.expirySortKey': 1 },
-        { 'state.lot.category': 1, 'state.expirySortKey': 1 },
-        { 'state.lot.location.district': 1, 'state.expirySortKey': 1 },
-        { 'state.lot.donorOrganisationId': 1, 'state.expirySortKey': 1 },
-        { 'state.lot.warehouseId': 1 },
-      ],
-    });
-    const reservationStore = new KeyedAggregateStore<ReservationState>(mongo, {
-      name: 'reservation',
-      bus,
-      log,
-      projectionIndexes: [{ 'state.phase': 1, 'state.updatedAt': 1 }],
-    });
-    const stock = new Stock(offers, lots);
+    const store = <S extends object>(aggregate: string) =>
+      new JetStreamStore<S>(bus, { service: 'inventory', aggregate });
+    const lots = store<LotState>('stock_lot');
+    const reservationStore = store<ReservationState>('reservation');
+    const lotViews = new LotViews(mongo, bus, lots, log);
+    const reservationViews = new ReservationViews(mongo, bus, reservationStore, log);
+    const stock = new Stock(
+      { offers: store<OfferState>('offer'), lots, warehouses: store<WarehouseState>('warehouse') },
+      lotViews,
+    );
+    const pauseAt = config.PAUSE_AT_STEP;
+    const step: StepHook | undefined = pauseAt
+      ? async (name) => {
+          if (name !== pauseAt) return;
+          log.warn({ step: name }, `paused at step ${name}`);
+          await new Promise<never>(() => undefined);
+        }
+      : undefined;
     const reservations = new Reservations(
       reservationStore,
       stock,
+      reservationViews,
       {
         ttl: { defaultMs: config.RESERVATION_TTL_MS, maxMs: config.RESERVATION_TTL_MAX_MS },
         staleAfterMs: config.STALE_AFTER_MS,
         concurrency: config.RESERVATION_CONCURRENCY,
       },
       log,
+      step,
     );
     return {
-      stores: [offers, lots, reservationStore],
+      projections: [lotViews.projection, reservationViews.projection],
       background: [
         {
           name: 'reservation sweeper',

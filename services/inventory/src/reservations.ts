@@ -13,17 +13,17 @@ import type {
   ReserveRequest,
   ReserveResponse,
 } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
-import type { AggregateStore, Change } from '@nuanyang/store';
+import type { Change, EventStore } from '@nuanyang/store';
 import { withSpan } from '@nuanyang/telemetry';
 import { Limiter } from './concurrency';
 import { type Actor, isExpired, SYSTEM } from './domain/ledger';
 import {
   decideOutcome,
   finish,
+  isDue,
   isSettling,
   isStale,
   openReservation,
-  type Phase,
   type ReservationState,
   requestCommit,
   requestExpiry,
@@ -33,18 +33,26 @@ import {
 } from './domain/reservations';
 import { LIMITS, type TtlPolicy, validateReserve } from './domain/validation';
 import { reservationEvents } from './events';
+import type { OpenReservations } from './read-model';
 import { actorOf, type Stock } from './stock';
 
 export interface ReservationPolicy {
   ttl: TtlPolicy;
   /** Pending or half-settled this long: left by a crash, finished by the sweeper. */
   staleAfterMs: number;
-  /** Reservation calls worked on at once; the rest wait in this process rather than inside the database. */
+  /** Reservation calls worked on at once by one replica; the rest wait their turn. */
   concurrency: number;
 }
 
-/** Phases with something still to happen: an expiry, or the rest of what a crash interrupted. */
-const OPEN_PHASES: Phase[] = ['active', 'pending', 'failing', 'committing', 'releasing', 'expiring'];
+/**
+ * Called after each durable step of a reservation's saga, named `<phase>:<lots done>` (`pending:0` once
+ * the intent is recorded, `pending:1` once the first lot holds, `committing:2` once two lots committed).
+ * Tests pause or fail here to crash between steps; the service passes none unless told (PAUSE_AT_STEP).
+ */
+export type StepHook = (step: string) => Promise<void>;
+
+/** Reservations one sweeper pass works on at most. */
+const SWEEP_BATCH = 500;
 
 /** Lines and purpose, order-insensitive: equal requests hash equal, whatever ttl they ask for. */
 function requestHash(req: ReserveRequest): string {
@@ -53,18 +61,23 @@ function requestHash(req: ReserveRequest): string {
 }
 
 /**
- * Reservations across one or more lots, all or nothing. A reservation is its own aggregate: its outcome is
- * decided there once, and the lots follow (see domain/reservations.ts). Every lot step is idempotent, so the
- * caller, a retry and the sweeper of any replica may all drive it.
+ * Reservations across one or more lots, all or nothing: a saga over single appends
+ * (docs/adr/0002-inventory-reservations.md). The reservation records its intent first (pending, with its
+ * lines); its outcome is decided on it once (one versioned append, so a commit, a release and an expiry
+ * racing each other cannot all win); the lots follow, each step caused by the reservation id and the step,
+ * so it changes a lot once however often it is driven. The caller, a retry and the sweeper of any replica
+ * may all drive it; a crash between any two steps leaves a reservation the sweeper resumes.
  */
 export class Reservations {
   private readonly limit: Limiter;
 
   constructor(
-    private readonly store: AggregateStore<ReservationState>,
+    private readonly store: EventStore<ReservationState>,
     private readonly stock: Stock,
+    private readonly open: OpenReservations,
     private readonly policy: ReservationPolicy,
     private readonly log: Logger,
+    private readonly step: StepHook = async () => undefined,
   ) {
     this.limit = new Limiter(policy.concurrency);
   }
@@ -83,8 +96,10 @@ export class Reservations {
         // before anything is recorded (a refusal reserves nothing, so a repeat is simply asked again). What is
         // available can still run out before the lots are taken: then the lots decide, as below.
         const now = new Date();
-        for (const line of sortedLines(req.lines)) {
-          const lot = await this.stock.lot(line.lotId);
+        const lines = sortedLines(req.lines);
+        const lots = await Promise.all(lines.map((line) => this.stock.lot(line.lotId)));
+        lines.forEach((line, i) => {
+          const lot = lots[i];
           if (!lot) throw new NotFoundError(`lot ${line.lotId} not found`);
           if (isExpired(lot, now)) throw new FailedPreconditionError(`lot ${lot.id} has expired`);
           if (lot.available < line.quantity) {
@@ -92,24 +107,22 @@ export class Reservations {
               `reservation ${id} refused: lot ${lot.id} has ${lot.available} ${lot.unit} available, ${line.quantity} asked`,
             );
           }
-        }
+        });
+        const state = openReservation(
+          {
+            id,
+            lines: req.lines,
+            matchProposalId: req.matchProposalId,
+            helpRequestId: req.helpRequestId,
+            requestHash: hash,
+          },
+          ttlMs,
+          now,
+        );
         const { change, applied } = await this.store.create(
           id,
-          {
-            state: openReservation(
-              {
-                id,
-                lines: req.lines,
-                matchProposalId: req.matchProposalId,
-                helpRequestId: req.helpRequestId,
-                requestHash: hash,
-              },
-              ttlMs,
-              now,
-            ),
-            events: [],
-          },
-          { requestHash: hash, actor: p.subject },
+          { state, events: [] },
+          { requestHash: hash, actor },
         );
         if (!applied) return this.replay(change, hash, actor);
         return answer(await this.settle(id, actor, change), false);
@@ -143,15 +156,14 @@ export class Reservations {
   }
 
   /** Lets an active reservation past its expiry lapse; its stock returns. */
-  async expire(id: string): Promise<Reservation> {
-    return this.decide(id, SYSTEM, (s) => requestExpiry(s, new Date()));
+  async expire(id: string, now = new Date()): Promise<Reservation> {
+    return this.decide(id, SYSTEM, (s) => requestExpiry(s, now));
   }
 
   async get(id: string, p: Principal): Promise<Reservation> {
     let change = await this.store.load(id);
     if (!change) throw new NotFoundError(`reservation ${id} not found`);
-    // One a crash left half done is finished by whoever looks at it: the sweeper finds it through the
-    // projection, which a crash right after the first append never wrote.
+    // One a crash left half done is finished by whoever looks at it first (the sweeper would, a moment later).
     if (isStale(change.state, new Date(), this.policy.staleAfterMs)) {
       const stale = change;
       change = await this.limit.run(() => this.settle(id, SYSTEM, stale));
@@ -178,97 +190,90 @@ export class Reservations {
         id,
         (current) => {
           const state = next(current.state);
-          return state && { state, events: reservationEvents(state, actor) };
+          return state && { state, events: reservationEvents(state) };
         },
-        { actor: actor.userId },
+        { actor },
       );
       return (await this.settle(id, actor, change)).state.reservation;
     });
   }
 
   /**
-   * Drives a reservation until nothing is left to do: a pending one takes its lots in lot-id order and is
-   * decided active or refused; a decided one has its lots follow (holds committed, released or expired),
-   * then is marked done. Safe to run by several callers at once (a retry, the sweeper of any replica): a lot
-   * holds a reservation at most once and only while it is undecided (see Stock.hold), ending a hold is
-   * idempotent, and each decision is one versioned append.
+   * Drives a reservation until nothing is left to do, step by step:
+   * - pending: hold each lot in lot-id order (step `hold:<id>` on the lot), then decide active, or failing
+   *   with the first refusal;
+   * - failing: fence each lot (its hold step done, holding nothing unless it held already), then give back
+   *   what it holds (step `end:<id>`), then failed;
+   * - committing, releasing, expiring: end each lot's hold that way (step `end:<id>`), then done.
+   * Every step is caused by the reservation and the step, so driving it again, from anywhere, changes
+   * nothing twice.
    */
   async settle(id: string, actor: Actor, from?: Change<ReservationState>): Promise<Change<ReservationState>> {
     let current = from ?? (await this.store.loadOrThrow(id));
-    for (let step = 0; step < 8; step++) {
+    for (let round = 0; round < 8; round++) {
       const s = current.state;
+      const lines = s.reservation.lines;
+      let next: (state: ReservationState) => ReservationState | null;
       if (s.phase === 'pending') {
-        const refusal = await this.takeLots(s, actor);
-        ({ change: current } = await this.store.update(
-          id,
-          (c) => {
-            const state = decideOutcome(c.state, refusal, new Date());
-            return state && { state, events: reservationEvents(state, actor) };
-          },
-          { actor: actor.userId },
-        ));
+        await this.step('pending:0');
+        let refusal: string | null = null;
+        for (const [i, line] of lines.entries()) {
+          refusal = await this.stock.hold(line.lotId, id, line.quantity, actor);
+          if (refusal !== null) break;
+          await this.step(`pending:${i + 1}`);
+        }
+        const outcome = refusal;
+        next = (state) => decideOutcome(state, outcome, new Date());
       } else if (isSettling(s.phase)) {
+        await this.step(`${s.phase}:0`);
         const { holds } = SETTLING[s.phase];
         const note = s.phase === 'failing' ? `refused: ${s.refusal}` : s.reservation.releaseReason;
-        for (const line of s.reservation.lines) {
+        for (const [i, line] of lines.entries()) {
+          if (s.phase === 'failing') await this.stock.fence(line.lotId, id, actor);
           await this.stock.endHold(line.lotId, id, holds, actor, note);
+          await this.step(`${s.phase}:${i + 1}`);
         }
-        ({ change: current } = await this.store.update(
-          id,
-          (c) => {
-            const state = finish(c.state, new Date());
-            return state && { state, events: reservationEvents(state, actor) };
-          },
-          { actor: actor.userId },
-        ));
+        next = (state) => finish(state, new Date());
       } else {
         return current;
       }
+      ({ change: current } = await this.store.update(
+        id,
+        (c) => {
+          const state = next(c.state);
+          return state && { state, events: reservationEvents(state) };
+        },
+        { actor },
+      ));
     }
     throw new Error(`reservation ${id} did not settle`);
   }
 
-  /** Holds each line's units; the first refusal (naming the lot and what it has) stops it. */
-  private async takeLots(s: ReservationState, actor: Actor): Promise<string | null> {
-    const id = s.reservation.id;
-    const undecided = async () => (await this.store.load(id))?.state.phase === 'pending';
-    for (const line of s.reservation.lines) {
-      try {
-        await this.stock.hold(line.lotId, id, line.quantity, actor, undecided);
-      } catch (err) {
-        if (err instanceof FailedPreconditionError) return err.message;
-        throw err;
-      }
-    }
-    return null;
-  }
-
   /**
    * One pass of the sweeper: lapses active reservations past their expiry, and finishes those a crash left
-   * pending or half settled. Any replica may run it at any time: every step is idempotent.
+   * pending or half settled. It reads the open reservations (live work only), then each one's own state.
+   * Any replica may run it at any time: every step is idempotent.
    */
   async sweep(now = new Date()): Promise<{ expired: number; finished: number }> {
     let expired = 0;
     let finished = 0;
-    // One query per pass (FerretDB decodes every reservation for it): the open ones, sorted out here.
-    const open = await this.store.query(
-      { 'state.phase': { $in: OPEN_PHASES } },
-      { 'state.updatedAt': 1 },
-      5_000,
-    );
-    for (const r of open) {
-      const s = r.state;
-      if (s.phase === 'active') {
-        if (!requestExpiry(s, now)) continue;
-        await this.expire(r.id).then(
+    const staleBefore = new Date(now.getTime() - this.policy.staleAfterMs);
+    for (const id of await this.open.due(now, staleBefore, SWEEP_BATCH)) {
+      // The read model may lag: decide on the reservation's own latest state.
+      const current = await this.store.load(id);
+      if (!current || !isDue(current.state, now, this.policy.staleAfterMs)) continue;
+      if (current.state.phase === 'active') {
+        await this.expire(id, now).then(
           () => expired++,
-          (err) => this.log.warn({ err, reservationId: r.id }, 'could not expire reservation; will retry'),
+          (err) => this.log.warn({ err, reservationId: id }, 'could not expire reservation; will retry'),
         );
-      } else if (isStale(s, now, this.policy.staleAfterMs)) {
-        await this.settle(r.id, SYSTEM).then(
-          () => finished++,
-          (err) => this.log.warn({ err, reservationId: r.id }, 'could not finish reservation; will retry'),
-        );
+      } else {
+        await this.limit
+          .run(() => this.settle(id, SYSTEM, current))
+          .then(
+            () => finished++,
+            (err) => this.log.warn({ err, reservationId: id }, 'could not finish reservation; will retry'),
+          );
       }
     }
     return { expired, finished };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hasAnyRole, type Principal } from '@nuanyang/auth';
 import {
-  AlreadyExistsError,
+  FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
   PermissionDeniedError,
@@ -13,14 +13,13 @@ import {
   AdjustStockRequest,
   type AdjustStockResponse,
   type GetLotResponse,
-  type LedgerEntry,
   type ListStockRequest,
   type Offer,
   RegisterOfferRequest,
   type RegisterOfferResponse,
   type StockLot,
 } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
-import type { AggregateStore, Change } from '@nuanyang/store';
+import { type Change, type EventStore, IdempotencyKeyReusedError } from '@nuanyang/store';
 import { KeyedSerial } from './concurrency';
 import {
   type Actor,
@@ -29,11 +28,13 @@ import {
   type HoldOutcome,
   holdOf,
   type LotState,
+  ledgerOf,
   receive,
   reserve,
 } from './domain/ledger';
 import { validateAdjust, validateRegisterOffer } from './domain/validation';
 import { offerRegistered, stockChanged } from './events';
+import type { LotListing } from './read-model';
 
 /** An offer as registered, with its lots as they were created (what a retry gets back). */
 export interface OfferState {
@@ -43,32 +44,62 @@ export interface OfferState {
   requestHash: string;
 }
 
+/** Where a warehouse is: the pickup location of the first offer registered for it with one. */
+export interface WarehouseState {
+  warehouseId: string;
+  location: Location;
+}
+
+/** The stores of stock: offers, lots (each an append-only ledger) and warehouses. */
+export interface StockStores {
+  offers: EventStore<OfferState>;
+  lots: EventStore<LotState>;
+  warehouses: EventStore<WarehouseState>;
+}
+
 export const actorOf = (p: Principal): Actor => ({ userId: p.subject, organisationId: p.organisationId });
 
 /** Operators, partners and viewers read every lot's ledger; a supplier only its own lots'. */
 const readsEveryLedger = (p: Principal) => hasAnyRole(p, ['operator', 'partner', 'viewer']);
 
+const sha256 = (text: string | Uint8Array) => createHash('sha256').update(text).digest('hex');
+
 /** The id of the offer an organisation registers with an idempotency key: a retry lands on the same id. */
 export function offerId(organisationId: string, idempotencyKey: string): string {
-  return `of-${createHash('sha256').update(`${organisationId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
+  return `of-${sha256(`${organisationId}\u0000${idempotencyKey}`).slice(0, 24)}`;
 }
 
 /** One lot per offer line, in line order. */
 export const lotIdOf = (offer: string, line: number) => `${offer}-l${line + 1}`;
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** Warehouse ids may hold '.' and ':', which aggregate ids (subject tokens) may not. */
+const warehouseKey = (warehouseId: string) => `wh-${sha256(warehouseId).slice(0, 32)}`;
+
+/**
+ * The causes of a reservation's steps on a lot. Each is applied to a lot at most once, for good: `hold` is
+ * either the hold or a fence that refuses any later one, `end` ends the hold. So a step resumed after a
+ * crash, or driven twice by racing replicas, changes the lot once.
+ */
+const holdCause = (reservationId: string) => `hold:${reservationId}`;
+const endCause = (reservationId: string) => `end:${reservationId}`;
 
 /**
  * Donor offers and the stock lots they create: each lot an append-only ledger whose every version holds the
- * running balances and the entry that led there. Reservations move stock through `hold` and `endHold`.
+ * running balances and the entry that led there. Reservations move stock through `hold`, `fence` and
+ * `endHold` (see reservations.ts).
  */
 export class Stock {
   private readonly serial = new KeyedSerial();
+  private readonly offers: EventStore<OfferState>;
+  private readonly lots: EventStore<LotState>;
+  private readonly warehouses: EventStore<WarehouseState>;
 
   constructor(
-    private readonly offers: AggregateStore<OfferState>,
-    private readonly lots: AggregateStore<LotState>,
-  ) {}
+    stores: StockStores,
+    private readonly listing: LotListing,
+  ) {
+    ({ offers: this.offers, lots: this.lots, warehouses: this.warehouses } = stores);
+  }
 
   async registerOffer(req: RegisterOfferRequest, p: Principal): Promise<RegisterOfferResponse> {
     const now = new Date();
@@ -77,16 +108,15 @@ export class Stock {
     const donor = this.donorOf(req, p);
     const id = offerId(p.organisationId, req.idempotencyKey);
     const hash = sha256(RegisterOfferRequest.encode({ ...req, idempotencyKey: '' }).finish());
-    const cause = `register:${req.idempotencyKey}`;
 
     const earlier = await this.offers.load(id);
     if (earlier) return replayOffer(earlier, hash);
 
     const location = req.pickupLocation ?? (await this.warehouseLocation(req.warehouseId));
     const actor = actorOf(p);
-    const opts = { causedBy: cause, requestHash: hash, actor: p.subject };
+    const opts = { causedBy: `register:${req.idempotencyKey}`, requestHash: hash, actor };
     // Lots first, then the offer: OfferRegistered never names a lot that does not exist. A retry after a
-    // crash in between finds the lots made already (same ids) and creates the rest and the offer.
+    // crash in between finds the lots made already (same ids, same cause) and creates the rest and the offer.
     const lots = await Promise.all(
       req.lines.map(async (line, i) => {
         const state = receive(
@@ -106,15 +136,22 @@ export class Stock {
           now,
           actor,
         );
-        const { change, applied } = await this.lots.create(
+        const { change } = await this.lots.create(
           state.lot.id,
-          { state, events: [stockChanged(state, actor)] },
+          { state, events: [stockChanged(state)] },
           opts,
         );
-        if (!applied && change.requestHash !== hash) throw reusedKey();
         return change.state.lot;
       }),
     );
+    if (req.warehouseId !== '' && req.pickupLocation) {
+      // The first offer with a location places the warehouse; later ones find it there.
+      await this.warehouses.create(
+        warehouseKey(req.warehouseId),
+        { state: { warehouseId: req.warehouseId, location: req.pickupLocation }, events: [] },
+        { actor },
+      );
+    }
     const offer: Offer = {
       id,
       donorOrganisationId: donor,
@@ -128,7 +165,7 @@ export class Stock {
     };
     const { change, applied } = await this.offers.create(
       id,
-      { state: { offer, lots, requestHash: hash }, events: [offerRegistered(offer, lots, actor)] },
+      { state: { offer, lots, requestHash: hash }, events: [offerRegistered(offer, lots)] },
       opts,
     );
     return applied ? { offer, lots, replayed: false } : replayOffer(change, hash);
@@ -151,21 +188,15 @@ export class Stock {
     return p.organisationId;
   }
 
-  /** Where a warehouse is: the location its earliest lot was registered with. */
   private async warehouseLocation(warehouseId: string): Promise<Location> {
-    const [first] = await this.lots.query(
-      { 'state.lot.warehouseId': warehouseId, 'state.lot.location.district': { $exists: true } },
-      { 'state.lot.receivedAt': 1, _id: 1 },
-      1,
-    );
-    const location = first?.state.lot.location;
-    if (!location) {
+    const known = await this.warehouses.load(warehouseKey(warehouseId));
+    if (!known) {
       throw InvalidArgumentError.field(
         'pickup_location',
         `is required: warehouse ${warehouseId} has no known location yet`,
       );
     }
-    return location;
+    return known.state.location;
   }
 
   async lot(id: string): Promise<StockLot | null> {
@@ -180,33 +211,23 @@ export class Stock {
     if (!readsEveryLedger(p) && lot.donorOrganisationId !== p.organisationId) {
       throw new PermissionDeniedError('suppliers may read the ledger of their own lots only');
     }
-    // The ledger is the lot's change history: every version holds the entry that made it.
-    const docs = await this.lots.changes
-      .find({ aggregateId: id, version: { $lte: lot.version } })
-      .sort({ version: 1 })
-      .select({ 'state.entry': 1 })
-      .lean();
-    return { lot, ledger: docs.map((d) => (d.state as { entry: LedgerEntry }).entry) };
+    // The ledger is the lot's history: every version holds the entry that made it.
+    const history = await this.lots.loadHistory(id);
+    return {
+      lot,
+      ledger: ledgerOf(
+        history.map((c) => c.state),
+        lot.version,
+      ),
+    };
   }
 
-  /** Lots matching every filter given, first expiry first (no expiry last). */
+  /** Live lots matching every filter given, first expiry first (no expiry last). */
   async list(req: ListStockRequest): Promise<{ lots: StockLot[]; nextPageToken: string }> {
     const at = readPage(req.page);
-    const query: Record<string, unknown> = {};
-    if (req.category) query['state.lot.category'] = req.category;
-    if (req.district) query['state.lot.location.district'] = req.district;
-    if (req.donorOrganisationId) query['state.lot.donorOrganisationId'] = req.donorOrganisationId;
-    const expiry: Record<string, Date> = {};
-    // Lots without expiry carry a far-future sort key, so "expiring before" leaves them out.
-    if (req.expiringBefore) expiry.$lt = new Date(req.expiringBefore);
-    if (req.availableOnly) {
-      query['state.lot.available'] = { $gt: 0 };
-      expiry.$gt = new Date();
-    }
-    if (Object.keys(expiry).length > 0) query['state.expirySortKey'] = expiry;
-    const rows = await this.lots.query(query, { 'state.expirySortKey': 1, _id: 1 }, at.limit + 1, at.offset);
+    const rows = await this.listing.list(req, at.offset, at.limit + 1, new Date());
     const { items, nextPageToken } = pageOf(rows, at);
-    return { lots: items.map((r) => r.state.lot), nextPageToken };
+    return { lots: items, nextPageToken };
   }
 
   /** A count correction or loss; a retry with the same key returns the first result. */
@@ -218,70 +239,81 @@ export class Stock {
     if (!hasAnyRole(p, ['operator']) && existing.state.lot.donorOrganisationId !== p.organisationId) {
       throw new PermissionDeniedError('suppliers may adjust their own lots only');
     }
-    const hash = sha256(AdjustStockRequest.encode(req).finish());
     const actor = actorOf(p);
     const { change, applied } = await this.serial.run(req.lotId, () =>
       this.lots.update(
         req.lotId,
         (current) => {
           const next = adjust(current.state, req.delta, req.reason, req.note.trim(), new Date(), actor);
-          return { state: next, events: [stockChanged(next, actor)] };
+          return { state: next, events: [stockChanged(next)] };
         },
-        { causedBy: `adjust:${p.organisationId}:${req.idempotencyKey}`, requestHash: hash, actor: p.subject },
+        {
+          causedBy: `adjust:${p.organisationId}:${req.idempotencyKey}`,
+          requestHash: sha256(AdjustStockRequest.encode(req).finish()),
+          actor,
+        },
       ),
     );
-    if (!applied && change.requestHash !== hash) throw reusedKey();
     return { lot: change.state.lot, entry: change.state.entry, replayed: !applied };
   }
 
   /**
-   * Holds units of a lot for a reservation, at most once while it is open. Each decision runs on the lot's
-   * latest version and is appended as the next one, so concurrent replicas never oversell:
-   * FAILED_PRECONDITION when fewer are available.
-   *
-   * A hold is only taken while the reservation is still undecided, asked after reading the lot: a hold can
-   * only have ended once the reservation was decided, so a driver that reads the lot after that end also
-   * reads the decision, and no late driver can hold again what was already committed or given back.
+   * Holds units of a lot for a reservation: null once held (now or by an earlier attempt), else why the lot
+   * refused (fewer available, expired, or fenced off by the reservation's refusal). Each decision runs on
+   * the lot's latest version and is appended as the next one, so concurrent replicas never oversell.
    */
-  async hold(
-    lotId: string,
-    reservationId: string,
-    quantity: number,
-    actor: Actor,
-    undecided: () => Promise<boolean>,
-  ): Promise<void> {
+  async hold(lotId: string, reservationId: string, quantity: number, actor: Actor): Promise<string | null> {
+    try {
+      const { change } = await this.serial.run(lotId, () =>
+        this.lots.update(
+          lotId,
+          (current) => {
+            const next = reserve(current.state, reservationId, quantity, new Date(), actor);
+            return next && { state: next, events: [stockChanged(next)] };
+          },
+          { causedBy: holdCause(reservationId), actor },
+        ),
+      );
+      return holdOf(change.state, reservationId)
+        ? null
+        : `lot ${lotId} no longer takes reservation ${reservationId}: it was refused`;
+    } catch (err) {
+      if (err instanceof FailedPreconditionError) return err.message;
+      throw err;
+    }
+  }
+
+  /**
+   * Closes a lot to a refused reservation before its holds are given back: records the reservation's hold
+   * step on the lot as done without holding anything, unless a hold was recorded first. A driver still
+   * taking lots for it (a slow caller, another replica) then finds that step done and holds nothing, so no
+   * hold can land after the give-back.
+   */
+  async fence(lotId: string, reservationId: string, actor: Actor): Promise<void> {
     await this.serial.run(lotId, () =>
-      this.lots.update(
-        lotId,
-        async (current) => {
-          if (holdOf(current.state, reservationId) || !(await undecided())) return null;
-          const next = reserve(current.state, reservationId, quantity, new Date(), actor);
-          return next && { state: next, events: [stockChanged(next, actor)] };
-        },
-        { actor: actor.userId },
-      ),
+      this.lots.update(lotId, (current) => ({ state: current.state, events: [] }), {
+        causedBy: holdCause(reservationId),
+        actor,
+      }),
     );
   }
 
-  /** Ends a reservation's hold on a lot (committed, or back to available); nothing when it holds none. */
+  /** Ends a reservation's hold on a lot (committed, or back to available), once; nothing when it holds none. */
   async endHold(lotId: string, reservationId: string, outcome: HoldOutcome, actor: Actor, note: string) {
     await this.serial.run(lotId, () =>
       this.lots.update(
         lotId,
         (current) => {
           const next = endHold(current.state, reservationId, outcome, new Date(), actor, note);
-          return next && { state: next, events: [stockChanged(next, actor)] };
+          return next && { state: next, events: [stockChanged(next)] };
         },
-        { actor: actor.userId },
+        { causedBy: endCause(reservationId), actor },
       ),
     );
   }
 }
 
-const reusedKey = () =>
-  new AlreadyExistsError('idempotency_key was already used for a different request; use a new key');
-
 function replayOffer(first: Change<OfferState>, hash: string): RegisterOfferResponse {
-  if (first.state.requestHash !== hash) throw reusedKey();
+  if (first.state.requestHash !== hash) throw new IdempotencyKeyReusedError();
   return { offer: first.state.offer, lots: first.state.lots, replayed: true };
 }

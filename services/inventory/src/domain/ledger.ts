@@ -291,3 +291,22 @@ export function adjust(
     actor,
   );
 }
+
+/**
+ * The lot's ledger from its states oldest first, up to ledger version `upTo`: each entry once. A change that
+ * records no entry (a reservation's fence, see Stock.fence) repeats the entry before it and is left out.
+ */
+export function ledgerOf(states: LotState[], upTo: number): LedgerEntry[] {
+  const entries: LedgerEntry[] = [];
+  for (const s of states) {
+    const last = entries[entries.length - 1];
+    if (s.entry.version > upTo || (last && s.entry.version === last.version)) continue;
+    entries.push(s.entry);
+  }
+  return entries;
+}
+
+/** A lot is live work while it has units to reserve or units held; one with neither leaves the lists. */
+export function isLive(lot: Pick<StockLot, 'available' | 'reserved'>): boolean {
+  return lot.available > 0 || lot.reserved > 0;
+}

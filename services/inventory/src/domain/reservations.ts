@@ -201,3 +201,13 @@ export function finish(s: ReservationState, now: Date): ReservationState | null 
 export function isStale(s: ReservationState, now: Date, staleMs: number): boolean {
   return (s.phase === 'pending' || isSettling(s.phase)) && now.getTime() - ms(s.updatedAt) >= staleMs;
 }
+
+/** Done for good: nothing will happen to it again, so it leaves the open reservations. */
+export function isFinal(phase: Phase): boolean {
+  return phase === 'committed' || phase === 'released' || phase === 'expired' || phase === 'failed';
+}
+
+/** The sweeper has work with it: an active one at or past its expiry, or one a crash left behind. */
+export function isDue(s: ReservationState, now: Date, staleMs: number): boolean {
+  return (s.phase === 'active' && now.getTime() >= ms(s.reservation.expiresAt)) || isStale(s, now, staleMs);
+}
