@@ -14,10 +14,10 @@ const FOOD = ItemCategory.ITEM_CATEGORY_INSTANT_FOOD;
 const DONOR = 'org-crash-donor';
 
 /**
- * kill -9 between the steps of matching's cross-service operations (hold points, MATCHING_HOLD_AT): an
- * acceptance after its intent is recorded and again after inventory committed the stock, and a delivery's
- * fulfilment after its append but before its event is acknowledged. After each restart nothing is lost,
- * nothing doubled and no stock is stuck.
+ * kill -9 between the steps of matching's cross-service operations (hold points, MATCHING_HOLD_AT): a
+ * proposal after inventory reserved its stock, an acceptance after its intent is recorded and again after
+ * inventory committed the stock, and a delivery's fulfilment after its append but before its event is
+ * acknowledged. After each restart nothing is lost, nothing doubled and no stock is stuck.
  */
 describe('matching killed between the steps of an acceptance and of a delivery', () => {
   let nats: Awaited<ReturnType<typeof startNatsServer>>;
@@ -41,8 +41,8 @@ describe('matching killed between the steps of an acceptance and of a delivery',
   });
 
   /**
-   * (Re)starts matching on the same database, stopping at `holdAt`. A restarted one resumes pending decisions
-   * at once; the first leaves them to the call making them (its own sweep would finish them before the kill).
+   * (Re)starts matching on the same database, stopping at `holdAt`. A restarted one resumes what a crash left
+   * after two seconds; the first never (its own sweep would finish what it holds at before the kill).
    */
   async function startMatching(
     holdAt: string,
@@ -53,7 +53,8 @@ describe('matching killed between the steps of an acceptance and of a delivery',
       INVENTORY_ADDRESS: inventoryProcess.address,
       MATCHING_HOLD_AT: holdAt,
       SWEEP_INTERVAL_MS: '300',
-      RESUME_AFTER_MS: matchingProcess ? '0' : '600000',
+      // Long enough for a step this test holds at to stay unfinished until the kill.
+      RESUME_AFTER_MS: matchingProcess ? '2000' : '600000',
       ...(matchingProcess ? { MONGO_DATABASE: matchingProcess.database } : {}),
     });
     matching = createClient(MatchingServiceClient, matchingProcess.address, { deadlineMs: 20_000 });
@@ -105,15 +106,15 @@ describe('matching killed between the steps of an acceptance and of a delivery',
     (await (matching as NonNullable<typeof matching>).getProposal({ id }, { token: operatorToken }))
       .proposal!;
 
-  it('accepts once and fulfils once across three crashes', async () => {
+  it('proposes once, accepts once and fulfils once across four crashes', async () => {
     const offered = await inventory.registerOffer(
-      offerRequest([{ category: FOOD, quantity: { amount: 10, unit: 'box' } }], {
+      offerRequest([{ category: FOOD, quantity: { amount: 30, unit: 'box' } }], {
         donorOrganisationId: DONOR,
       }),
       { token: supplierToken(DONOR) },
     );
     const lotId = offered.lots[0]!.id;
-    let client = await startMatching('accept.recorded');
+    await startMatching('propose.reserved');
     const helpRequestId = `hr-crash${process.pid}`;
     await publish(
       SUBJECTS.verification.verified,
@@ -137,6 +138,12 @@ describe('matching killed between the steps of an acceptance and of a delivery',
       ).finish(),
       `verified-${helpRequestId}`,
     );
+    // 1. Killed after inventory reserved the proposal's stock, before matching recorded the proposal.
+    await killAt('propose.reserved');
+    expect(await lot(lotId)).toMatchObject({ available: 20, reserved: 10 });
+
+    // The restarted process records it (reserving again finds the same reservation).
+    let client = await startMatching('accept.recorded');
     const proposed = await eventually(async () => {
       const res = await client.listProposals(
         { statuses: [], supplierOrganisationId: '', helpRequestId },
@@ -144,29 +151,30 @@ describe('matching killed between the steps of an acceptance and of a delivery',
       );
       return res.proposals[0];
     });
-    expect(await lot(lotId)).toMatchObject({ available: 0, reserved: 10, committed: 0 });
+    expect(await lot(lotId)).toMatchObject({ available: 20, reserved: 10, committed: 0 });
+    expect(await count(SUBJECTS.matching.proposed, proposed.id)).toBe(1);
 
-    // 1. Killed after the acceptance is recorded, before inventory commits.
+    // 2. Killed after the acceptance is recorded, before inventory commits.
     const call = codeOf(
       client.acceptProposal({ id: proposed.id, note: 'loading' }, { token: supplierToken(DONOR) }),
     );
     await killAt('accept.recorded');
     expect(await call).not.toBe('resolved');
-    expect(await lot(lotId)).toMatchObject({ reserved: 10, committed: 0 });
+    expect(await lot(lotId)).toMatchObject({ available: 20, reserved: 10, committed: 0 });
 
-    // 2. The restarted process resumes it and is killed after inventory committed, before matching settles.
+    // 3. The restarted process resumes it and is killed after inventory committed, before matching settles.
     client = await startMatching('accept.committed');
     await killAt('accept.committed');
-    expect(await lot(lotId)).toMatchObject({ available: 0, reserved: 0, committed: 10 });
+    expect(await lot(lotId)).toMatchObject({ available: 20, reserved: 0, committed: 10 });
 
-    // 3. The next one finishes: accepted once, committed once, announced once.
+    // 4. The next one finishes: accepted once, committed once, announced once.
     client = await startMatching('delivered.recorded');
     const accepted = await eventually(async () => {
       const p = await proposal(proposed.id);
       return p.status === ProposalStatus.PROPOSAL_STATUS_ACCEPTED ? p : undefined;
     });
     expect(accepted).toMatchObject({ version: 2, decidedBy: `supplier-${DONOR}-1`, statusReason: 'loading' });
-    expect(await lot(lotId)).toMatchObject({ available: 0, reserved: 0, committed: 10 });
+    expect(await lot(lotId)).toMatchObject({ available: 20, reserved: 0, committed: 10 });
     expect(await count(SUBJECTS.matching.accepted, proposed.id)).toBe(1);
     // The supplier's retry finds it done.
     const retried = await client.acceptProposal(
@@ -175,7 +183,7 @@ describe('matching killed between the steps of an acceptance and of a delivery',
     );
     expect(retried.proposal).toMatchObject({ status: ProposalStatus.PROPOSAL_STATUS_ACCEPTED, version: 2 });
 
-    // 4. Killed after the fulfilment is appended, before the delivery event is acknowledged: redelivered.
+    // 5. Killed after the fulfilment is appended, before the delivery event is acknowledged: redelivered.
     await publish(
       SUBJECTS.volunteer.taskDelivered,
       DeliveryTaskDelivered.encode(
@@ -212,6 +220,6 @@ describe('matching killed between the steps of an acceptance and of a delivery',
     });
     expect(await count(SUBJECTS.matching.fulfilled, proposed.id)).toBe(1);
     expect(await count(SUBJECTS.matching.coverageChanged, helpRequestId)).toBe(2); // matched, then fulfilled
-    expect(await lot(lotId)).toMatchObject({ available: 0, reserved: 0, committed: 10 });
+    expect(await lot(lotId)).toMatchObject({ available: 20, reserved: 0, committed: 10 });
   }, 180_000);
 });

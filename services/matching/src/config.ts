@@ -17,9 +17,9 @@ export const loadMatchingConfig = () =>
         .int()
         .min(1000)
         .default(5 * 60_000),
-      /** How often the sweep looks for supplier decisions a crash left between their steps. */
+      /** How often the sweep looks for reservations and decisions a crash left between their steps. */
       SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
-      /** A pending decision younger than this is left to the call still making it. */
+      /** A reservation or decision under way younger than this is left to the call still making it. */
       RESUME_AFTER_MS: z.coerce.number().int().min(0).default(30_000),
       /** Test only: hold points (comma-separated, see hold.ts) where the process stops for a crash test. */
       MATCHING_HOLD_AT: z

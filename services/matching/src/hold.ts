@@ -2,6 +2,8 @@ import type { Logger } from '@nuanyang/logger';
 
 /** The points between the steps of matching's cross-service operations, where a crash is tested. */
 export const HOLD_POINTS = [
+  /** Inventory reserved a proposal's stock; the proposal is not recorded yet. */
+  'propose.reserved',
   /** An acceptance is recorded as pending; inventory has not committed the stock yet. */
   'accept.recorded',
   /** Inventory committed the stock; the acceptance is not settled yet. */

@@ -14,7 +14,7 @@ import { holdAt } from './hold';
 import { createMatching } from './matching';
 import { MatchCaseViews } from './read-model';
 import { Stock } from './stock';
-import { startDecisionSweep } from './sweep';
+import { startRecoverySweep } from './sweep';
 
 runService({
   name: 'matching',
@@ -57,9 +57,10 @@ runService({
       projections: [views.projection],
       background: [
         {
-          name: 'decision sweep',
+          name: 'recovery sweep',
           start: () =>
-            startDecisionSweep(
+            startRecoverySweep(
+              matching.planning,
               matching.acceptance,
               () => views.withPending(),
               { intervalMs: config.SWEEP_INTERVAL_MS, resumeAfterMs: config.RESUME_AFTER_MS },

@@ -25,7 +25,7 @@ export interface MatchingDeps {
 export function createMatching(deps: MatchingDeps) {
   const { store, stock, views, lease, policy, log } = deps;
   const hold = deps.hold ?? noHold;
-  const planning = new Planning(store, stock, views, policy, log);
+  const planning = new Planning(store, stock, views, policy, hold, log);
   return {
     planning,
     lifecycle: new CaseLifecycle(store, stock, planning),

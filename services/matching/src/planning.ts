@@ -12,10 +12,12 @@ import {
   type MatchCase,
   type NeedLine,
   openNeeds,
+  type ProposalDraft,
   proposalId,
   remaining,
   toPlanNeed,
 } from './domain/cases';
+import type { Hold } from './hold';
 import type { StockPort } from './stock';
 
 export interface MatchingPolicy {
@@ -45,6 +47,7 @@ export class Planning {
     private readonly stock: StockPort,
     private readonly waitingCases: WaitingCases,
     private readonly policy: MatchingPolicy,
+    private readonly hold: Hold,
     private readonly log: Logger,
   ) {}
 
@@ -110,8 +113,10 @@ export class Planning {
   }
 
   /**
-   * Turns one need's allocations into one proposal per supplier: reserve, then record. Returns true when a
-   * reservation was refused (stock taken meanwhile), so the caller plans again with fresh stock.
+   * Turns one need's allocations into one proposal per supplier, each in three steps: the draft is recorded,
+   * inventory reserves its stock (idempotent by the proposal id), the proposal is recorded. A crash between
+   * them leaves the draft for `resume`. Returns true when a reservation was refused (stock taken meanwhile),
+   * so the caller plans again with fresh stock.
    */
   async propose(
     c: MatchCase,
@@ -127,20 +132,8 @@ export class Planning {
       const units = lines.reduce((s, l) => s + l.quantity, 0);
       const own = allocations.filter((a) => byId.get(a.lotId)?.supplierId === supplier);
       const distanceKm = own.reduce((s, a) => s + a.distanceKm * a.quantity, 0) / Math.max(1, units);
-      const reserved = await withSpan('stock.reserve', { 'proposal.id': id }, () =>
-        this.stock.reserve(
-          id,
-          c.helpRequestId,
-          lines.map((l) => ({ lotId: l.lotId, quantity: l.quantity })),
-        ),
-      );
-      if (!reserved) {
-        this.log.info({ proposalId: id, supplier }, 'stock was taken meanwhile; planning again');
-        raced = true;
-        continue;
-      }
       const now = new Date();
-      const draft = {
+      const draft: ProposalDraft = {
         id,
         needId: line.need.needId,
         supplierOrganisationId: supplier,
@@ -152,17 +145,63 @@ export class Planning {
         note: source.note ?? '',
         decideBy: new Date(now.getTime() + this.policy.proposalTtlMs),
       };
-      const { change: after } = await change(
+      const { change: recorded } = await change(
         this.store,
         c.helpRequestId,
-        { kind: 'propose', draft },
-        { causedBy: `propose:${id}`, actor: source.by },
+        { kind: 'reserve', draft, by: source.by },
+        { causedBy: `reserve:${id}`, actor: source.by },
       );
-      if (!after.state.proposals.some((p) => p.id === id)) {
-        this.log.info({ proposalId: id }, 'need covered meanwhile; releasing the reservation');
-        await this.stock.release(id, 'need covered meanwhile');
-      }
+      // The need has no room for it any more (covered meanwhile): nothing to reserve.
+      if (!recorded.state.reserving.some((r) => r.draft.id === id)) continue;
+      if (await this.finishReservation(c.helpRequestId, draft, source.by)) raced = true;
     }
     return raced;
+  }
+
+  /**
+   * Finishes every reservation of a case recorded since `before` or earlier (the sweep, after a crash: the
+   * stock may be reserved for a proposal never recorded), then plans the case again.
+   */
+  async resume(caseId: string, before: Date): Promise<number> {
+    const c = await this.store.load(caseId);
+    const stale = (c?.state.reserving ?? []).filter((r) => new Date(r.since) <= before);
+    for (const r of stale) {
+      this.log.info({ proposalId: r.draft.id }, 'finishing a reservation');
+      await this.finishReservation(caseId, r.draft, r.by);
+    }
+    if (stale.length > 0) await this.plan(caseId);
+    return stale.length;
+  }
+
+  /**
+   * Reserves a recorded draft's stock (again: inventory answers with the same reservation) and records the
+   * proposal, or forgets the draft when the stock is gone; returns true then, so the caller plans again.
+   */
+  private async finishReservation(caseId: string, draft: ProposalDraft, by: Actor): Promise<boolean> {
+    const id = draft.id;
+    const reserved = await withSpan('stock.reserve', { 'proposal.id': id }, () =>
+      this.stock.reserve(
+        id,
+        caseId,
+        draft.lines.map((l) => ({ lotId: l.lotId, quantity: l.quantity })),
+      ),
+    );
+    if (!reserved) {
+      this.log.info({ proposalId: id }, 'stock was taken meanwhile; planning again');
+      await change(this.store, caseId, { kind: 'unreserve', proposalId: id }, { actor: by });
+      return true;
+    }
+    await this.hold('propose.reserved');
+    const { change: after } = await change(
+      this.store,
+      caseId,
+      { kind: 'propose', draft },
+      { causedBy: `propose:${id}`, actor: by },
+    );
+    if (!after.state.proposals.some((p) => p.id === id)) {
+      this.log.info({ proposalId: id }, 'need covered meanwhile; releasing the reservation');
+      await this.stock.release(id, 'need covered meanwhile');
+    }
+    return false;
   }
 }

@@ -18,7 +18,7 @@ interface CaseDocument extends ReadDocument {
   proposalStatuses: number[];
   /** When its latest proposal was made (the epoch without one): proposals list newest first. */
   lastProposedAt: Date;
-  /** A supplier's decision waits for its inventory step (the sweep's work). */
+  /** A reservation or a supplier's decision waits for its next step (the recovery sweep's work). */
   pending: boolean;
   state: MatchCase;
 }
@@ -118,7 +118,7 @@ export class MatchCaseViews {
     return [...new Map(docs.map((d) => [d._id, d.state])).values()];
   }
 
-  /** Cases with a supplier's decision under way. */
+  /** Cases with a reservation or a supplier's decision under way. */
   async withPending(): Promise<string[]> {
     const docs = await this.live.find({ pending: true }, { _id: 1 }).lean<{ _id: string }[]>();
     return docs.map((d) => d._id);
@@ -157,7 +157,7 @@ function fieldsOf(c: MatchCase): Omit<CaseDocument, '_id' | 'version'> {
     supplierIds: [...new Set(c.proposals.map((p) => p.supplierOrganisationId))],
     proposalStatuses: [...new Set(c.proposals.map((p) => p.status))],
     lastProposedAt: new Date(latest),
-    pending: c.pending.length > 0,
+    pending: c.pending.length > 0 || c.reserving.length > 0,
     state: c,
   };
 }

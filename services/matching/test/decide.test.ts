@@ -89,6 +89,7 @@ const settle = (proposalId: string, to: ProposalMove): Command => ({
   reason: 'ok',
 });
 
+const by = { organisationId: 'nuanyang-platform', userId: 'matching' };
 const meta: EventMeta = {
   eventId: 'e',
   occurredAt: now,
@@ -114,6 +115,36 @@ describe('decide(state, command, now)', () => {
     nothing?: true;
     rejected?: RegExp;
   }[] = [
+    {
+      name: 'a reservation under way, recorded first',
+      given: [],
+      when: { kind: 'reserve', draft: draft('p1', 30), by },
+      events: [],
+    },
+    {
+      name: 'a reservation beyond what is open',
+      given: [propose('p1', 30)],
+      when: { kind: 'reserve', draft: draft('p2', 11), by },
+      nothing: true,
+    },
+    {
+      name: 'the reserved proposal recorded',
+      given: [{ kind: 'reserve', draft: draft('p1', 30), by }],
+      when: propose('p1', 30),
+      events: [M.proposed],
+    },
+    {
+      name: 'a reserved proposal whose need was covered meanwhile: only the reservation is forgotten',
+      given: [{ kind: 'reserve', draft: draft('p1', 30), by }, propose('p2', 40)],
+      when: propose('p1', 30),
+      events: [],
+    },
+    {
+      name: 'a refused reservation forgotten',
+      given: [{ kind: 'reserve', draft: draft('p1', 30), by }],
+      when: { kind: 'unreserve', proposalId: 'p1' },
+      events: [],
+    },
     { name: 'a proposal within what is open', given: [], when: propose('p1', 30), events: [M.proposed] },
     {
       name: 'a proposal beyond what is open',
@@ -283,6 +314,11 @@ describe('decide(state, command, now)', () => {
       ),
     ).toBe(true);
     expect(isFinal(given({ kind: 'cancel', reason: 'gone', withdraw: [] }))).toBe(true);
+    const reserving = given({ kind: 'reserve', draft: draft('p1', 40), by });
+    expect(reserving.reserving).toHaveLength(1);
+    expect(isFinal({ ...reserving, open: false })).toBe(false);
+    const recorded = decide(reserving, propose('p1', 40), now);
+    expect(recorded && !isRejection(recorded) && recorded.state.reserving).toEqual([]);
     expect(
       isFinal(given(propose('p1', 40), begin('p1', 'accept'), { kind: 'cancel', reason: 'x', withdraw: [] })),
     ).toBe(false);

@@ -117,6 +117,52 @@ describe('matching on the in-memory store', () => {
     expect((await t.caseOf(id)).proposals).toHaveLength(2);
   });
 
+  it('finishes a proposal that crashed between its reservation and its record: reserved once, proposed once', async () => {
+    const t = setup();
+    t.inventory.add('lot-a', FOOD, 30, 'org-a');
+    t.crashAt.add('propose.reserved');
+    await expect(t.verified(20)).rejects.toThrow(Crash);
+    const id = 'hr-1';
+    let c = await t.caseOf(id);
+    expect(c.proposals).toEqual([]);
+    expect(c.reserving).toHaveLength(1);
+    const reserved = c.reserving[0]!.draft.id;
+    expect(t.inventory.held('active')).toBe(20);
+    expect(await t.matching.planning.resume(id, new Date(0))).toBe(0); // recent: left to its call
+    expect(await t.matching.planning.resume(id, new Date())).toBe(1);
+    c = await t.caseOf(id);
+    expect(c.reserving).toEqual([]);
+    expect(c.proposals.map((p) => [p.id, p.proposedQuantity])).toEqual([[reserved, 20]]);
+    expect(t.inventory.held('active')).toBe(20);
+    expect(t.inventory.reservations.size).toBe(1);
+    expect(t.events(M.proposed)).toHaveLength(1);
+  });
+
+  it('forgets a reservation inventory refused, and one whose need was covered meanwhile is released', async () => {
+    const t = setup();
+    t.inventory.add('lot-a', FOOD, 30, 'org-a');
+    t.crashAt.add('propose.reserved');
+    await expect(t.verified(20)).rejects.toThrow(Crash);
+    // Meanwhile an operator covers the need by hand from another lot.
+    t.inventory.add('lot-b', FOOD, 20, 'org-b');
+    await t.matching.manual.propose(
+      {
+        idempotencyKey: 'cover-it-1',
+        helpRequestId: 'hr-1',
+        needId: 'hr-1-n1',
+        lines: [{ lotId: 'lot-b', quantity: 20 }],
+        note: '',
+      },
+      operator,
+    );
+    await t.matching.planning.resume('hr-1', new Date());
+    const c = await t.caseOf('hr-1');
+    expect(c.reserving).toEqual([]);
+    expect(c.proposals.map((p) => p.supplierOrganisationId)).toEqual(['org-b']);
+    expect(t.inventory.lots.get('lot-a')?.available).toBe(30);
+    expect(t.inventory.held('active')).toBe(20);
+  });
+
   it('marks a need without stock unmatched, with the reason, once', async () => {
     const t = setup();
     const id = await t.verified(3, ItemCategory.ITEM_CATEGORY_SHELTER);

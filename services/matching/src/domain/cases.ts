@@ -44,6 +44,18 @@ export interface MatchCase {
    * a crash between the two steps leaves for the sweep to finish (see acceptance.ts).
    */
   pending: PendingDecision[];
+  /**
+   * Proposals whose stock is being reserved: recorded before inventory is asked, so a crash between the
+   * reservation and the proposal leaves what to finish (planning.ts) instead of stock held for nobody.
+   */
+  reserving: Reserving[];
+}
+
+/** A proposal being reserved, who asked (its events carry them) and since when. */
+export interface Reserving {
+  draft: ProposalDraft;
+  by: { organisationId: string; userId: string };
+  since: Date;
 }
 
 /** A supplier's decision whose inventory step may not have happened yet. */
@@ -63,6 +75,7 @@ export function withDerived(c: MatchCase): MatchCase {
   return {
     ...c,
     pending: c.pending ?? [],
+    reserving: c.reserving ?? [],
     openCategories: [...new Set(openNeeds(c).map((n) => n.need.category))].sort((a, b) => a - b),
   };
 }

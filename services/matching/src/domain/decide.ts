@@ -24,13 +24,21 @@ import {
   type PendingDecision,
   type ProposalDraft,
   type ProposalMove,
+  type Reserving,
   remaining,
   withDerived,
 } from './cases';
 
 /** What may happen to a match case. */
 export type Command =
-  /** Record a proposal whose stock is reserved (nothing when the need was covered meanwhile). */
+  /** Record that a proposal's stock is about to be reserved (nothing when the need has no room for it). */
+  | { kind: 'reserve'; draft: ProposalDraft; by: Reserving['by'] }
+  /** The reservation was refused: forget it. */
+  | { kind: 'unreserve'; proposalId: string }
+  /**
+   * Record a proposal whose stock is reserved; when the need was covered meanwhile only its reservation is
+   * forgotten (the caller releases the stock).
+   */
   | { kind: 'propose'; draft: ProposalDraft }
   /** Record a supplier's decision before inventory is told; settled by the matching `settle`. */
   | { kind: 'begin'; decision: Omit<PendingDecision, 'since'> }
@@ -77,6 +85,7 @@ export function openCase(e: HelpRequestVerified, now: Date): Decision<MatchCase>
     open: true,
     openCategories: [],
     pending: [],
+    reserving: [],
   });
   return { state, events: [] };
 }
@@ -112,10 +121,25 @@ type Step = { next: MatchCase; events: (next: MatchCase) => EventDraft[] } | Rej
 
 function apply(c: MatchCase, command: Command, now: Date): Step {
   switch (command.kind) {
+    case 'reserve': {
+      if (c.reserving.some((r) => r.draft.id === command.draft.id)) return null;
+      if (!addProposal(c, command.draft, now)) return null;
+      const reserving = { draft: command.draft, by: command.by, since: now };
+      return { next: { ...c, reserving: [...c.reserving, reserving] }, events: () => [] };
+    }
+    case 'unreserve': {
+      const reserving = c.reserving.filter((r) => r.draft.id !== command.proposalId);
+      return reserving.length === c.reserving.length ? null : { next: { ...c, reserving }, events: () => [] };
+    }
     case 'propose': {
-      const next = addProposal(c, command.draft, now);
-      if (!next) return null;
-      return { next, events: (n) => [proposed(proposalIn(n, command.draft.id))] };
+      const id = command.draft.id;
+      const reserving = c.reserving.filter((r) => r.draft.id !== id);
+      const next = addProposal({ ...c, reserving }, command.draft, now);
+      if (!next)
+        return reserving.length === c.reserving.length
+          ? null
+          : { next: { ...c, reserving }, events: () => [] };
+      return { next, events: (n) => [proposed(proposalIn(n, id))] };
     }
     case 'begin':
       return begin(c, command.decision, now);
@@ -265,6 +289,7 @@ export function isFinal(c: MatchCase): boolean {
   const working = new Set([ProposalStatus.PROPOSAL_STATUS_PROPOSED, ProposalStatus.PROPOSAL_STATUS_ACCEPTED]);
   return (
     c.pending.length === 0 &&
+    c.reserving.length === 0 &&
     !c.proposals.some((p) => working.has(p.status)) &&
     !(c.open && c.needs.some((n) => remaining(c, n.need.needId) > 0))
   );
