@@ -90,14 +90,17 @@ export class Reservations {
     const span = { 'reservation.id': id, lines: req.lines.length };
     return this.limit.run(() =>
       withSpan('stock.reserve', span, async () => {
-        const earlier = await this.store.load(id);
+        // The reservation and its lots are read side by side (one round trip of latency, not two).
+        const lines = sortedLines(req.lines);
+        const [earlier, ...lots] = await Promise.all([
+          this.store.load(id),
+          ...lines.map((line) => this.stock.lot(line.lotId)),
+        ]);
         if (earlier) return this.replay(earlier, hash, actor);
         // A missing or expired lot, or one with less available than asked right now, refuses the reservation
         // before anything is recorded (a refusal reserves nothing, so a repeat is simply asked again). What is
         // available can still run out before the lots are taken: then the lots decide, as below.
         const now = new Date();
-        const lines = sortedLines(req.lines);
-        const lots = await Promise.all(lines.map((line) => this.stock.lot(line.lotId)));
         lines.forEach((line, i) => {
           const lot = lots[i];
           if (!lot) throw new NotFoundError(`lot ${line.lotId} not found`);
@@ -200,8 +203,8 @@ export class Reservations {
 
   /**
    * Drives a reservation until nothing is left to do, step by step:
-   * - pending: hold each lot in lot-id order (step `hold:<id>` on the lot), then decide active, or failing
-   *   with the first refusal;
+   * - pending: hold each lot in lot-id order (step `hold:<id>` on the lot: the hold, or the refusal as a
+   *   fence), then decide active, or failing with the first refusal;
    * - failing: fence each lot (its hold step done, holding nothing unless it held already), then give back
    *   what it holds (step `end:<id>`), then failed;
    * - committing, releasing, expiring: end each lot's hold that way (step `end:<id>`), then done.
@@ -210,6 +213,8 @@ export class Reservations {
    */
   async settle(id: string, actor: Actor, from?: Change<ReservationState>): Promise<Change<ReservationState>> {
     let current = from ?? (await this.store.loadOrThrow(id));
+    /** Lots that refused this reservation in this call: their refusal fenced them, holding nothing. */
+    const refused = new Set<string>();
     for (let round = 0; round < 8; round++) {
       const s = current.state;
       const lines = s.reservation.lines;
@@ -219,7 +224,10 @@ export class Reservations {
         let refusal: string | null = null;
         for (const [i, line] of lines.entries()) {
           refusal = await this.stock.hold(line.lotId, id, line.quantity, actor);
-          if (refusal !== null) break;
+          if (refusal !== null) {
+            refused.add(line.lotId); // fenced by the refusal itself: nothing to give back there
+            break;
+          }
           await this.step(`pending:${i + 1}`);
         }
         const outcome = refusal;
@@ -229,8 +237,10 @@ export class Reservations {
         const { holds } = SETTLING[s.phase];
         const note = s.phase === 'failing' ? `refused: ${s.refusal}` : s.reservation.releaseReason;
         for (const [i, line] of lines.entries()) {
-          if (s.phase === 'failing') await this.stock.fence(line.lotId, id, actor);
-          await this.stock.endHold(line.lotId, id, holds, actor, note);
+          if (!refused.has(line.lotId)) {
+            if (s.phase === 'failing') await this.stock.fence(line.lotId, id, actor);
+            await this.stock.endHold(line.lotId, id, holds, actor, note);
+          }
           await this.step(`${s.phase}:${i + 1}`);
         }
         next = (state) => finish(state, new Date());

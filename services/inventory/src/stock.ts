@@ -259,28 +259,30 @@ export class Stock {
 
   /**
    * Holds units of a lot for a reservation: null once held (now or by an earlier attempt), else why the lot
-   * refused (fewer available, expired, or fenced off by the reservation's refusal). Each decision runs on
-   * the lot's latest version and is appended as the next one, so concurrent replicas never oversell.
+   * refused (fewer available, expired, or fenced off already). A refusal is recorded as the reservation's
+   * hold step on the lot, holding nothing (a fence, see `fence`): whatever a refusal answers, the lot will
+   * never hold units for that reservation. Each decision runs on the lot's latest version and is appended as
+   * the next one, so concurrent replicas never oversell.
    */
   async hold(lotId: string, reservationId: string, quantity: number, actor: Actor): Promise<string | null> {
-    try {
-      const { change } = await this.serial.run(lotId, () =>
-        this.lots.update(
-          lotId,
-          (current) => {
+    let refusal = `lot ${lotId} no longer takes reservation ${reservationId}: it was refused`;
+    const { change } = await this.serial.run(lotId, () =>
+      this.lots.update(
+        lotId,
+        (current) => {
+          try {
             const next = reserve(current.state, reservationId, quantity, new Date(), actor);
             return next && { state: next, events: [stockChanged(next)] };
-          },
-          { causedBy: holdCause(reservationId), actor },
-        ),
-      );
-      return holdOf(change.state, reservationId)
-        ? null
-        : `lot ${lotId} no longer takes reservation ${reservationId}: it was refused`;
-    } catch (err) {
-      if (err instanceof FailedPreconditionError) return err.message;
-      throw err;
-    }
+          } catch (err) {
+            if (!(err instanceof FailedPreconditionError)) throw err;
+            refusal = err.message;
+            return { state: current.state, events: [] };
+          }
+        },
+        { causedBy: holdCause(reservationId), actor },
+      ),
+    );
+    return holdOf(change.state, reservationId) ? null : refusal;
   }
 
   /**

@@ -208,15 +208,22 @@ describe('Stock on the in-memory store', () => {
     });
   });
 
-  it("answers a hold of a fenced lot with the refusal, and keeps the fence out of the lot's ledger", async () => {
+  it('records a refusal as a fence, refuses a fenced reservation for good, and keeps fences out of the ledger', async () => {
     const w = world();
     const { stock } = w.replica();
     const [lotId] = await w.lots([10]);
     await stock.fence(lotId!, 'r-1', SYSTEM);
     expect(await stock.hold(lotId!, 'r-1', 1, SYSTEM)).toMatch(/no longer takes reservation r-1/);
     expect(await stock.hold(lotId!, 'r-2', 11, SYSTEM)).toMatch(/has 10 box available, 11 asked/);
-    expect(w.stores.lots.history(lotId!)).toHaveLength(2);
+    // r-2 asks again for what would fit now: its refusal stands.
+    expect(await stock.hold(lotId!, 'r-2', 1, SYSTEM)).toMatch(/no longer takes reservation r-2/);
+    expect(w.stores.lots.history(lotId!).map((c) => c.causedBy)).toEqual([
+      'register:offer-1',
+      'hold:r-1',
+      'hold:r-2',
+    ]);
     expect((await w.ledger(lotId!)).map((e) => e.kind)).toEqual([K.LEDGER_ENTRY_KIND_RECEIVED]);
+    expect((await w.lot(lotId!)).lot).toMatchObject({ version: 1, available: 10 });
   });
 });
 
@@ -255,6 +262,47 @@ describe('Reservations on the in-memory store', () => {
       SUBJECTS.inventory.reservationReleased,
     ]);
     await expectBalanced(w, [x!, y!], []);
+  });
+
+  it('gives back what a refused reservation held and fences the lots it never reached', async () => {
+    const w = world();
+    const [x, y, z] = await w.lots([10, 10, 10]); // ids sort in line order: taken x, y, z
+    // y runs short once x is held: y refuses, z is never asked.
+    const shortOfY = crashAt('none', {
+      'pending:1': async () => {
+        await w.replica().stock.adjust(
+          {
+            lotId: y!,
+            idempotencyKey: 'short',
+            delta: -9,
+            reason: AdjustmentReason.ADJUSTMENT_REASON_LOST,
+            note: 'gone',
+          },
+          operator,
+        );
+      },
+    });
+    const lines: [string, number][] = [
+      [x!, 3],
+      [y!, 4],
+      [z!, 5],
+    ];
+    await expect(w.reserve(w.replica(shortOfY).reservations, 'r-1', lines)).rejects.toMatchObject({
+      name: 'FailedPreconditionError',
+      message: expect.stringContaining(`lot ${y} has 1 box available, 4 asked`),
+    });
+    expect((await w.reservationStore.loadOrThrow('r-1')).state.phase).toBe('failed');
+    const entries = async () => [
+      await w.kinds(x!, 'r-1'),
+      await w.kinds(y!, 'r-1'),
+      await w.kinds(z!, 'r-1'),
+    ];
+    expect(await entries()).toEqual([['RESERVED', 'RELEASED'], [], []]);
+    // A driver still taking lots for it (a slow caller, resumed at last) holds nothing anywhere.
+    const late = w.replica().stock;
+    for (const [lotId, q] of lines) await late.hold(lotId, 'r-1', q, SYSTEM);
+    expect(await entries()).toEqual([['RESERVED', 'RELEASED'], [], []]);
+    await expectBalanced(w, [x!, y!, z!], []);
   });
 
   it('lets the sweeper lapse an active reservation past its expiry, once', async () => {
