@@ -237,7 +237,7 @@ export class Reservations {
         const { holds } = SETTLING[s.phase];
         const note = s.phase === 'failing' ? `refused: ${s.refusal}` : s.reservation.releaseReason;
         for (const [i, line] of lines.entries()) {
-          if (!refused.has(line.lotId)) {
+          if (!(s.phase === 'failing' && refused.has(line.lotId))) {
             if (s.phase === 'failing') await this.stock.fence(line.lotId, id, actor);
             await this.stock.endHold(line.lotId, id, holds, actor, note);
           }
