@@ -13,8 +13,12 @@ export const loadInventoryConfig = () =>
       SWEEP_INTERVAL_MS: ms(100, 5_000),
       /** A reservation pending or half settled for this long was left by a crash: the sweeper finishes it. */
       STALE_AFTER_MS: ms(1_000, 60_000),
-      /** Reserve, commit and release calls worked on at once by one replica; more wait their turn. */
-      RESERVATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+      /**
+       * Reserve, commit and release calls worked on at once by one replica; more wait their turn. More at once
+       * lets more calls pass the pre-check of a lot about to run out, each refused later at the lot (a fence
+       * on it): a burst on one lot was slower with 32 than with 4–16 (docs/adr/0002).
+       */
+      RESERVATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
       /**
        * Crash tests only: a reservation's saga stops for good after this step (`pending:1`, `committing:1`,
        * see StepHook) and the process logs "paused at step <step>", so a test can kill -9 it there.
