@@ -21,7 +21,6 @@ import {
 } from '@nats-io/transport-node';
 import type { Logger } from '@nuanyang/logger';
 import { withConsumerSpan, withProducerSpan } from '@nuanyang/telemetry';
-import type { Context } from '@opentelemetry/api';
 
 /** The producing services; each owns one stream holding `nuanyang.<service>.>`. */
 export const PRODUCERS = [
@@ -39,9 +38,9 @@ const DEAD_LETTER_STREAM = 'NUANYANG_DEADLETTER';
 export const deadLetterSubject = (durable: string) => `nuanyang.deadletter.${durable}`;
 
 /**
- * Longer than the outbox relay's retry horizon: an event re-published after a crash between publish and
- * "mark published" falls inside it and is dropped by the server as a duplicate. (The JetStream store does
- * not rely on it: it records causes in the stream itself, see @nuanyang/store.)
+ * How long the server remembers a message id (Nats-Msg-Id) and drops a second publish of it, e.g. one retried
+ * after a lost acknowledgement. The JetStream store does not rely on it for idempotency: it records causes
+ * in the stream itself, for good (see @nuanyang/store).
  */
 const DUPLICATE_WINDOW_MS = 2 * 3600_000;
 /** The largest message a service may append (an aggregate's state travels in its change's headers). */
@@ -172,26 +171,16 @@ export class Bus {
   }
 
   /**
-   * Publishes with `Nats-Msg-Id` = eventId, so a second publish of the same event inside the duplicate
-   * window is acknowledged as a duplicate and stored once. `parent` continues a stored trace context.
+   * Publishes an event that belongs to no aggregate (reporting's), with `Nats-Msg-Id` = eventId, so a second
+   * publish of it inside the duplicate window is acknowledged as a duplicate and stored once. Aggregates'
+   * events are published by their store's appends.
    */
-  async publish(
-    subject: string,
-    data: Uint8Array,
-    eventId: string,
-    parent?: Context,
-  ): Promise<PublishResult> {
+  async publish(subject: string, data: Uint8Array, eventId: string): Promise<PublishResult> {
     const headers = natsHeaders();
-    return withProducerSpan(
-      subject,
-      headers,
-      { 'messaging.message.id': eventId },
-      async () => {
-        const ack = await this.js.publish(subject, data, { msgID: eventId, headers });
-        return { duplicate: ack.duplicate, seq: ack.seq };
-      },
-      parent,
-    );
+    return withProducerSpan(subject, headers, { 'messaging.message.id': eventId }, async () => {
+      const ack = await this.js.publish(subject, data, { msgID: eventId, headers });
+      return { duplicate: ack.duplicate, seq: ack.seq };
+    });
   }
 
   /**
@@ -206,7 +195,8 @@ export class Bus {
       durable_name: spec.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      // Both layouts: plain subjects (services still on the MongoDB store) and the JetStream store's.
+      // Both layouts: the JetStream store's (an aggregate's events) and plain ones (events published
+      // directly, such as reporting's, and copies the tests publish to simulate a redelivery).
       filter_subjects: spec.subjects.flatMap((s) => [s, storedEventFilter(s)]),
       max_deliver: maxDeliver,
       ack_wait: nanos(spec.ackWaitMs ?? 30_000),

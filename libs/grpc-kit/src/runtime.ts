@@ -2,7 +2,7 @@ import type { Logger } from '@nuanyang/logger';
 
 /**
  * Process lifecycle: registered stop steps run in reverse order on SIGTERM or SIGINT (stop taking calls,
- * stop consumers, flush the outbox, close connections, flush telemetry), then the process exits.
+ * stop consumers, close connections, flush telemetry), then the process exits.
  */
 export class ServiceRuntime {
   private readonly steps: { name: string; stop: () => Promise<void> }[] = [];

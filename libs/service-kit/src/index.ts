@@ -2,7 +2,7 @@ import { Bus, type Producer } from '@nuanyang/bus';
 import type { ServiceConfig } from '@nuanyang/config';
 import { type HostedService, ServiceRuntime, startGrpcServer } from '@nuanyang/grpc-kit';
 import { createLogger, type Logger } from '@nuanyang/logger';
-import { type AggregateStore, connectMongo, type Projection, startRelay } from '@nuanyang/store';
+import { connectMongo, type Projection } from '@nuanyang/store';
 import { shutdownTelemetry } from '@nuanyang/telemetry';
 import type { BackgroundJob } from './background';
 
@@ -18,13 +18,11 @@ export interface ServiceContext<C> {
 }
 
 export interface ServiceParts {
-  /** MongoDB aggregate stores (being retired): initialised (collections, indexes) and relayed by the kit. */
-  stores?: AggregateStore<object>[];
   /** Read models kept from the service's streams: initialised and their projectors started by the kit. */
   projections?: Projection<object>[];
-  /** Starts the service's event consumers, once the stores are ready. */
+  /** Starts the service's event consumers, once the read models are ready. */
   consume?: () => Promise<void>;
-  /** Periodic work (sweepers), each an `every(...)` loop: started once the stores are ready. */
+  /** Periodic work (sweepers), each an `every(...)` loop: started once the read models are ready. */
   background?: BackgroundJob[];
   /** gRPC services to host. */
   services: HostedService[];
@@ -40,7 +38,7 @@ export interface ServiceDefinition<C extends ServiceConfig> {
 
 /**
  * Starts a service in the one order every service needs, and stops it in the reverse on SIGTERM:
- * stop taking calls → stop consumers → stop background work → flush the outbox → drain NATS → close MongoDB
+ * stop taking calls → stop consumers and projectors → stop background work → drain NATS → close MongoDB
  * → flush traces.
  * Reports SERVING only when everything is up.
  */
@@ -58,9 +56,6 @@ export function runService<C extends ServiceConfig>(def: ServiceDefinition<C>): 
     await bus.ensureStreams({ replicas: config.NATS_REPLICAS }, ...def.streams);
 
     const parts = await def.setup({ config, log, mongo, bus });
-    const stores = parts.stores ?? [];
-    for (const store of stores) await store.init();
-    if (stores.length > 0) runtime.onStop('outbox relay', startRelay(stores, log));
     for (const projection of parts.projections ?? []) {
       await projection.init();
       await projection.start();

@@ -1,8 +1,3 @@
-export {
-  AggregateStore,
-  type AggregateStoreOptions,
-  type AppendOptions,
-} from './aggregate-store';
 export { connectMongo, isDuplicateKey } from './connection';
 export {
   type Actor,
@@ -20,7 +15,5 @@ export {
 } from './event-store';
 export { isTransient, JetStreamStore, type JetStreamStoreOptions, retryingNats } from './jetstream-store';
 export { type CasKeyValue, MemoryKeyValue, natsKeyValue, type Revisioned } from './key-value';
-export { KeyedAggregateStore } from './keyed-aggregate-store';
 export { MemoryStore, type RecordedEvent } from './memory-store';
 export { Projection, type ProjectionOptions, type ReadDocument, readModel } from './projection';
-export { startRelay } from './relay';

@@ -57,15 +57,14 @@ async function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
 
 /**
  * Producer span `send <subject>` around a publish; the W3C trace context of that span goes into `headers`.
- * `parent` lets the outbox relay continue the trace of the request that appended the event.
  */
 export function withProducerSpan<T>(
   subject: string,
   headers: MessageHeaders,
   attributes: Record<string, string>,
   fn: () => Promise<T>,
-  parent = context.active(),
 ): Promise<T> {
+  const parent = context.active();
   const span = tracer.startSpan(
     `send ${subject}`,
     { kind: SpanKind.PRODUCER, attributes: { ...messagingAttributes(subject), ...attributes } },
@@ -90,18 +89,6 @@ export function withConsumerSpan<T>(
     parent,
   );
   return context.with(trace.setSpan(parent, span), () => inSpan(span, fn));
-}
-
-/** Serialises the active trace context, e.g. to store it beside an outbox event. */
-export function currentTraceCarrier(): Record<string, string> {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier;
-}
-
-/** The context a stored carrier describes (see currentTraceCarrier). */
-export function contextFromCarrier(carrier: Record<string, string> | undefined) {
-  return carrier ? propagation.extract(context.active(), carrier) : context.active();
 }
 
 /** A business span (`match.plan`, `stock.reserve`) around `fn`, with the ids as attributes. */

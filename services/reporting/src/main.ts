@@ -18,7 +18,6 @@ runService({
     model.on('failed', () => process.exit(1));
     await model.init();
     return {
-      stores: [],
       background: [
         {
           name: 'summary updates',
