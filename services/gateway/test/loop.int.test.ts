@@ -161,12 +161,15 @@ describe('the loop through the gateway', () => {
       'LEDGER_ENTRY_KIND_RECEIVED',
       'LEDGER_ENTRY_KIND_ADJUSTED',
     ]);
-    const stock = await api<Json>(
-      'GET',
-      '/api/v1/stock-lots?category=ITEM_CATEGORY_INSTANT_FOOD&availableOnly=true&donorOrganisationId=org-donor-gw',
-      { token: partner },
-    );
-    expect(stock.body.lots.map((l: Json) => l.id)).toEqual([lotId]);
+    // Lists read inventory's read model, a moment behind the writes.
+    await eventually(async () => {
+      const stock = await api<Json>(
+        'GET',
+        '/api/v1/stock-lots?category=ITEM_CATEGORY_INSTANT_FOOD&availableOnly=true&donorOrganisationId=org-donor-gw',
+        { token: partner },
+      );
+      return stock.body.lots.map((l: Json) => l.id).join() === lotId ? true : undefined;
+    });
 
     // A request for all of it, verified by phone.
     const created = await api<Json>('POST', '/api/v1/help-requests', {
