@@ -16,7 +16,6 @@ import {
 import {
   type ListTasksRequest,
   RecordOutcomeRequest,
-  TaskStatus,
   type VerificationTask,
 } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import type { Actor, EventDraft, EventStore } from '@nuanyang/store';
