@@ -1,5 +1,5 @@
 import { InventoryServiceService } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
-import { runService } from '@nuanyang/service-kit';
+import { every, runService } from '@nuanyang/service-kit';
 import { JetStreamStore } from '@nuanyang/store';
 import { loadInventoryConfig } from './config';
 import type { LotState } from './domain/ledger';
@@ -8,7 +8,6 @@ import { inventoryHandlers } from './handlers';
 import { LotViews, ReservationViews } from './read-model';
 import { Reservations, type StepHook } from './reservations';
 import { type OfferState, Stock, type WarehouseState } from './stock';
-import { startSweeper } from './sweeper';
 
 runService({
   name: 'inventory',
@@ -48,10 +47,18 @@ runService({
     return {
       projections: [lotViews.projection, reservationViews.projection],
       background: [
-        {
-          name: 'reservation sweeper',
-          start: () => startSweeper(reservations, log, config.SWEEP_INTERVAL_MS),
-        },
+        // Reservations past their expiry lapse, and those a crash left half done are finished (every replica
+        // sweeps; every step is idempotent).
+        every(
+          'reservation sweeper',
+          config.SWEEP_INTERVAL_MS,
+          async () => {
+            const { expired, finished } = await reservations.sweep();
+            if (expired + finished > 0) log.info({ expired, finished }, 'reservation sweeper pass');
+          },
+          log,
+          { startAfterInterval: true },
+        ),
       ],
       services: [
         {

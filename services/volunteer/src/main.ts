@@ -7,7 +7,7 @@ import {
   type Volunteer,
   VolunteerServiceService,
 } from '@nuanyang/proto/nuanyang/volunteer/v1/volunteer';
-import { runService } from '@nuanyang/service-kit';
+import { every, runService } from '@nuanyang/service-kit';
 import { JetStreamStore } from '@nuanyang/store';
 import { loadVolunteerConfig } from './config';
 import { consume } from './consumers';
@@ -15,7 +15,6 @@ import type { TaskState } from './domain/tasks';
 import { volunteerHandlers } from './handlers';
 import { RegistryViews, TaskViews } from './read-model';
 import { Registry } from './registry';
-import { startTaskSweeper } from './sweeper';
 import { Tasks } from './tasks';
 
 runService({
@@ -61,7 +60,18 @@ runService({
     return {
       projections: [...registryViews.projections, taskViews.projection],
       background: [
-        { name: 'task sweeper', start: () => startTaskSweeper(tasks, log, config.SWEEP_INTERVAL_MS) },
+        // Lapsed offers and overdue deliveries time out and pending tasks are offered again (every replica
+        // sweeps; each step re-checks the task's version, so overlapping replicas append once).
+        every(
+          'task sweeper',
+          config.SWEEP_INTERVAL_MS,
+          async () => {
+            const timedOut = await tasks.sweep();
+            if (timedOut > 0) log.info({ timedOut }, 'task sweeper timed out offers or deliveries');
+          },
+          log,
+          { startAfterInterval: true },
+        ),
       ],
       consume: () => consume(bus, tasks, registry),
       services: [
