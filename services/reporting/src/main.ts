@@ -1,10 +1,9 @@
-import type { Producer } from '@nuanyang/bus';
 import { ReportingServiceService } from '@nuanyang/proto/nuanyang/reporting/v1/reporting';
 import { runService } from '@nuanyang/service-kit';
 import { loadReportingConfig } from './config';
-import { CONSUMED, factOf } from './domain/facts';
+import { consume } from './consumers';
 import { reportingHandlers } from './handlers';
-import { durableName, ReadModel } from './read-model';
+import { ReadModel } from './read-model';
 import { startSummaryUpdates } from './summary-updates';
 
 runService({
@@ -26,24 +25,7 @@ runService({
         },
         { name: 'fact relay', start: () => () => model.stop() },
       ],
-      consume: async () => {
-        // One durable per stream, shared by the replicas; a new generation's durables replay from the start.
-        for (const [from, subjects] of Object.entries(CONSUMED) as [Producer, string[]][]) {
-          await bus.consume({
-            from,
-            durable: durableName(config.READ_MODEL_GENERATION, from),
-            subjects,
-            handler: async (m) => {
-              const fact = factOf(m.subject, m.data);
-              if (!fact) {
-                log.warn({ subject: m.subject, eventId: m.eventId }, 'event without id or time: not counted');
-                return;
-              }
-              await model.record(fact, m.deliveryCount > 1);
-            },
-          });
-        }
-      },
+      consume: () => consume(bus, model, config.READ_MODEL_GENERATION, log),
       services: [
         {
           name: 'nuanyang.reporting.v1.ReportingService',
