@@ -22,7 +22,7 @@ import {
   HelpRequestStatus,
 } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import type { EventDraft, EventMeta, EventStore } from '@nuanyang/store';
-import { findLikelyDuplicates } from './domain/duplicates';
+import { type DuplicateCandidate, findLikelyDuplicates } from './domain/duplicates';
 import { canMove, redact, statusName } from './domain/lifecycle';
 import { priorityScore } from './domain/priority';
 import { validateCreate } from './domain/validation';
@@ -88,14 +88,15 @@ export class HelpRequests {
     const now = new Date();
     const phone = normalisePhone(req.requester?.phone ?? '') ?? '';
     const location = req.location && { ...req.location, address: req.location.address.trim() };
-    const candidates = await this.duplicates.register({
+    const incoming: DuplicateCandidate = {
       id,
       phone,
       district: location?.district ?? '',
       address: location?.address ?? '',
       needs: req.needs,
       receivedAt: now,
-    });
+    };
+    const candidates = await this.duplicates.register(incoming);
     const state: HelpRequest = {
       id,
       version: 1,
@@ -110,17 +111,7 @@ export class HelpRequests {
       description: req.description,
       status: HelpRequestStatus.HELP_REQUEST_STATUS_RECEIVED,
       priorityScore: priorityScore({ ...req, waitingHours: 0 }),
-      possibleDuplicateOf: findLikelyDuplicates(
-        {
-          id,
-          phone,
-          district: location?.district ?? '',
-          address: location?.address ?? '',
-          needs: req.needs,
-          receivedAt: now,
-        },
-        candidates,
-      ),
+      possibleDuplicateOf: findLikelyDuplicates(incoming, candidates),
       statusReason: '',
       receivedAt: now,
       updatedAt: now,
