@@ -93,7 +93,7 @@ class Calls {
       ok: durations.length,
       errors,
       windowMs: Math.round(windowMs),
-      perSecond: Math.round((durations.length / windowMs) * 10_000) / 10,
+      perSecond: round2((durations.length / windowMs) * 1000),
       latencyMs: summarise(durations),
     };
   }
@@ -211,6 +211,6 @@ export async function openLoop(
   const r = measured.result(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
   if (skipped > 0) r.errors.SKIPPED_IN_FLIGHT_LIMIT = skipped;
   r.windowMs = Math.round(to - from);
-  r.perSecond = Math.round((r.ok / (to - from)) * 10_000) / 10;
+  r.perSecond = round2((r.ok / (to - from)) * 1000);
   return { ...r, started };
 }

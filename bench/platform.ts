@@ -396,7 +396,7 @@ async function finish(platform: Platform, options: Options, ledger: Ledger, ids:
 
 /**
  * Fills the store with finished requests until `target` are stored, in batches of about ten seconds' work
- * (50 to 1,000), stopping after the batch that passes the fill time.
+ * (10 to 1,000), stopping after the batch that passes the fill time.
  */
 async function fillTo(
   platform: Platform,
@@ -407,7 +407,7 @@ async function fillTo(
   target: number,
 ): Promise<{ reached: number; ms: number; timedOut: boolean }> {
   const start = Date.now();
-  let batch = 50;
+  let batch = 20;
   while (ledger.stored < target && Date.now() - start < options.fillMs) {
     const size = Math.min(batch, target - ledger.stored);
     const batchStart = Date.now();
@@ -417,7 +417,7 @@ async function fillTo(
     await finish(platform, options, ledger, ids);
     platform.checkAlive();
     const perSecond = (size * 1000) / Math.max(1, Date.now() - batchStart);
-    batch = Math.max(50, Math.min(1000, Math.round(perSecond * 10)));
+    batch = Math.max(10, Math.min(1000, Math.round(perSecond * 10)));
   }
   return { reached: ledger.stored, ms: Date.now() - start, timedOut: ledger.stored < target };
 }
@@ -775,6 +775,7 @@ async function surge(
       accepted.push(res.helpRequest?.id as string);
     },
   );
+  // From the end of the surge's window (the last calls may have been answered before it).
   const sendingEnded = start + options.surgeMs;
   let drainedMs: number | null = null;
   let left: Record<string, number> = {};
@@ -783,7 +784,7 @@ async function surge(
     maxBacklog = Math.max(maxBacklog, b.total);
     left = b.by;
     if (b.total === 0) {
-      drainedMs = Math.round(performance.now() - sendingEnded);
+      drainedMs = Math.max(0, Math.round(performance.now() - sendingEnded));
       break;
     }
     progress.detail(`draining: ${b.total} messages behind`);
