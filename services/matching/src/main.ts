@@ -3,7 +3,7 @@ import { issueToken } from '@nuanyang/auth';
 import { createClient } from '@nuanyang/grpc-kit';
 import { InventoryServiceClient } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
 import { MatchingServiceService } from '@nuanyang/proto/nuanyang/matching/v1/matching';
-import { runService } from '@nuanyang/service-kit';
+import { every, runService } from '@nuanyang/service-kit';
 import { JetStreamStore } from '@nuanyang/store';
 import type { Lease } from './batch-plan';
 import { loadMatchingConfig } from './config';
@@ -13,8 +13,8 @@ import { matchingHandlers } from './handlers';
 import { holdAt } from './hold';
 import { createMatching } from './matching';
 import { MatchCaseViews } from './read-model';
+import { recoveryPass } from './recovery';
 import { Stock } from './stock';
-import { startRecoverySweep } from './sweep';
 
 runService({
   name: 'matching',
@@ -56,17 +56,19 @@ runService({
     return {
       projections: [views.projection],
       background: [
-        {
-          name: 'recovery sweep',
-          start: () =>
-            startRecoverySweep(
-              matching.planning,
-              matching.acceptance,
-              () => views.withPending(),
-              { intervalMs: config.SWEEP_INTERVAL_MS, resumeAfterMs: config.RESUME_AFTER_MS },
-              log,
-            ),
-        },
+        // At start (a crash's leftovers) and then every SWEEP_INTERVAL_MS.
+        every(
+          'recovery sweep',
+          config.SWEEP_INTERVAL_MS,
+          recoveryPass(
+            matching.planning,
+            matching.acceptance,
+            () => views.withPending(),
+            config.RESUME_AFTER_MS,
+            log,
+          ),
+          log,
+        ),
       ],
       consume: () => consume(bus, matching, log),
       services: [
