@@ -1,4 +1,4 @@
-import { type Bus, streamName } from '@nuanyang/bus';
+import type { Bus } from '@nuanyang/bus';
 import type { Logger } from '@nuanyang/logger';
 import { ProposalStatus } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import { type EventStore, Projection, type ReadDocument, readModel } from '@nuanyang/store';
@@ -33,10 +33,6 @@ const INDEXES = [
   { pending: 1 },
 ] as Record<string, 1 | -1>[];
 
-const DURABLE = 'matching-match-case-projector';
-/** How long a query that must see the latest writes waits for the projector before reading anyway. */
-const CATCH_UP_MS = 5_000;
-
 export interface ProposalFilter {
   statuses: number[];
   supplierOrganisationId: string;
@@ -53,12 +49,7 @@ export class MatchCaseViews {
   private readonly live: Model<ReadDocument>;
   private readonly closed: Model<ReadDocument>;
 
-  constructor(
-    connection: Connection,
-    private readonly bus: Bus,
-    store: EventStore<MatchCase>,
-    private readonly log: Logger,
-  ) {
+  constructor(connection: Connection, bus: Bus, store: EventStore<MatchCase>, log: Logger) {
     this.live = readModel(connection, 'match_cases_live', INDEXES);
     this.closed = readModel(connection, 'match_cases_closed', INDEXES);
     this.projection = new Projection<MatchCase>({
@@ -66,7 +57,7 @@ export class MatchCaseViews {
       store,
       service: 'matching',
       aggregate: 'match_case',
-      durable: DURABLE,
+      durable: 'matching-match-case-projector',
       live: this.live,
       archive: this.closed,
       document: ({ state }) => ({ fields: fieldsOf(state), final: isFinal(state) }),
@@ -79,7 +70,7 @@ export class MatchCaseViews {
    * verified a moment ago and planned without stock must not miss the stock that just arrived.
    */
   async waiting(categories: number[], limit: number): Promise<string[]> {
-    await this.caughtUp();
+    await this.projection.caughtUp();
     const docs = await this.live
       .find({ hasOpenNeeds: true, openCategories: { $in: categories } }, { _id: 1 })
       .sort(BY_URGENCY)
@@ -122,19 +113,6 @@ export class MatchCaseViews {
   async withPending(): Promise<string[]> {
     const docs = await this.live.find({ pending: true }, { _id: 1 }).lean<{ _id: string }[]>();
     return docs.map((d) => d._id);
-  }
-
-  /** Waits (boundedly) until the projector has written everything the stream held when this was called. */
-  private async caughtUp(): Promise<void> {
-    const stream = streamName('matching');
-    const target = (await this.bus.jsm.streams.info(stream)).state.last_seq;
-    const deadline = Date.now() + CATCH_UP_MS;
-    while (Date.now() < deadline) {
-      const c = await this.bus.jsm.consumers.info(stream, DURABLE);
-      if (c.ack_floor.stream_seq >= target || c.num_pending + c.num_ack_pending === 0) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    this.log.warn({ target }, 'match case projector is behind; reading the read model as it is');
   }
 }
 
