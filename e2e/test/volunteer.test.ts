@@ -583,7 +583,8 @@ describe('volunteers deliver accepted matches', () => {
     await drained(nats.url, [
       ['NUANYANG_MATCHING', 'volunteer-accepted'],
       ['NUANYANG_VOLUNTEER', 'matching-delivered'],
-      ['NUANYANG_VOLUNTEER', 'volunteer-delivery-task-projector'],
+      // A projector's durable carries its database's name (see Projection).
+      ['NUANYANG_VOLUNTEER', `volunteer-delivery-task-projector-test_volunteer_${process.pid}`],
     ]);
     const all = await volunteer.listDeliveryTasks(
       { statuses: [], volunteerId: '', district: '', helpRequestId: proposal.helpRequestId },

@@ -16,7 +16,11 @@ export interface ProjectionOptions<S extends object> {
   /** The aggregate's service and name, as given to its JetStreamStore. */
   service: Producer;
   aggregate: string;
-  /** The projector's durable consumer, shared by the service's replicas: `<service>-<aggregate>-projector`. */
+  /**
+   * The projector's durable consumer, shared by the service's replicas: `<service>-<aggregate>-projector`.
+   * The database's name is appended, so a service pointed at a new database (MONGO_DATABASE) builds every
+   * read model afresh from the streams beside the old one: a rebuild without stopping anything.
+   */
   durable: string;
   /** Live work: every aggregate that is not final. Each query's cost is bounded by it. */
   live: Model<ReadDocument>;
@@ -62,7 +66,16 @@ const PARALLEL = 16;
  * request path's queries cost what the open work costs, not what history holds.
  */
 export class Projection<S extends object> {
-  constructor(private readonly options: ProjectionOptions<S>) {}
+  private readonly options: ProjectionOptions<S>;
+
+  constructor(options: ProjectionOptions<S>) {
+    this.options = { ...options, durable: `${options.durable}-${options.live.db.name}` };
+  }
+
+  /** The projector's durable consumer (its name with the database's). */
+  get durable(): string {
+    return this.options.durable;
+  }
 
   async init(): Promise<void> {
     for (const model of this.models()) {
