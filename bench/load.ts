@@ -109,15 +109,15 @@ export interface LoopOptions {
 }
 
 /** The longest a closed loop waits, beyond its warm-up, for its first `concurrency` calls to end. */
-const MAX_FILL_MS = 30_000;
+const MAX_FILL_MS = 20_000;
 /** The most a closed loop lengthens its window for a platform slower than the window. */
-const MAX_EXTRA_MS = 40_000;
+const MAX_EXTRA_MS = 20_000;
 
 /**
  * `concurrency` callers, each making `call(i)` again as soon as its previous one ends. The measured window
- * opens after the warm-up, and not before the first `concurrency` calls have ended (at most 30 s more): a
+ * opens after the warm-up, and not before the first `concurrency` calls have ended (at most 20 s more): a
  * platform slower than the warm-up would otherwise be measured while its queue fills, not at its pace. If
- * that took long, the window lasts at least twice as long (at most 40 s more than asked): a server that
+ * that took long, the window lasts at least twice as long (at most 20 s more than asked): a server that
  * works on every call at once answers them in waves a call's latency apart, and a shorter window may fall
  * between two. Calls still running when the window closes are awaited but not counted. `call` returning
  * undefined instead of a promise means no work is left: the window ends there.

@@ -60,7 +60,8 @@ const USAGE = `usage: node bench/dist/platform.js [options]
   --samples N            calls per operation for each flatness p50 (default 20, one in flight)
   --sample-seconds S     at most this long per operation and size, at least 3 calls (default 10)
   --fill-timeout S       about the longest filling the store to each size (default 60; --full: 7200)
-  --drain-timeout S      at most this long waiting for consumers to drain (default 60)
+  --drain-timeout S      at most this long waiting for consumers to drain between steps (default 30)
+  --surge-drain-timeout S  at most this long waiting for the surge's backlog to drain (default 120)
   --out FILE             results (default bench/results/platform.json)
   -h, --help`;
 
@@ -77,6 +78,7 @@ interface Options {
   sampleMs: number;
   fillMs: number;
   drainMs: number;
+  surgeDrainMs: number;
   out: string;
 }
 
@@ -98,7 +100,8 @@ function parseOptions(argv: string[]): Options {
       samples: { type: 'string', default: '20' },
       'sample-seconds': { type: 'string', default: '10' },
       'fill-timeout': { type: 'string' },
-      'drain-timeout': { type: 'string', default: '60' },
+      'drain-timeout': { type: 'string', default: '30' },
+      'surge-drain-timeout': { type: 'string', default: '120' },
       out: { type: 'string', default: join(__dirname, '..', 'results', 'platform.json') },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -145,6 +148,7 @@ function parseOptions(argv: string[]): Options {
     sampleMs: number('sample-seconds', values['sample-seconds'], 1, 3600) * 1000,
     fillMs: number('fill-timeout', values['fill-timeout'] ?? (full ? '7200' : '60'), 1, 86_400) * 1000,
     drainMs: number('drain-timeout', values['drain-timeout'], 1, 3600) * 1000,
+    surgeDrainMs: number('surge-drain-timeout', values['surge-drain-timeout'], 1, 3600) * 1000,
     out: values.out as string,
   };
 }
@@ -779,7 +783,7 @@ async function surge(
   const sendingEnded = start + options.surgeMs;
   let drainedMs: number | null = null;
   let left: Record<string, number> = {};
-  while (performance.now() - sendingEnded < options.drainMs) {
+  while (performance.now() - sendingEnded < options.surgeDrainMs) {
     const b = await backlog(platform.jsm);
     maxBacklog = Math.max(maxBacklog, b.total);
     left = b.by;
@@ -960,7 +964,7 @@ async function main(): Promise<void> {
         detail:
           surged === null
             ? 'not run'
-            : `${surged.drainedMs === null ? `not drained within ${fmt(options.drainMs / 1000, ' s')}` : `drained in ${fmt(surged.drainedMs / 1000, ' s')}`}, ` +
+            : `${surged.drainedMs === null ? `not drained within ${fmt(options.surgeDrainMs / 1000, ' s')}` : `drained in ${fmt(surged.drainedMs / 1000, ' s')}`}, ` +
               `lost ${surged.lost ?? `unknown (${surged.withoutTask} without a task yet)`}`,
       },
     ];
