@@ -42,6 +42,7 @@ const base = (): MatchCase =>
       },
     ],
     proposals: [],
+    reserving: [],
     open: true,
     openCategories: [],
     pending: [],
