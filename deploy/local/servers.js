@@ -198,6 +198,14 @@ function initCluster(dataDir, account, durable) {
 }
 
 /** FerretDB's connection string for the private cluster on that port. */
+/**
+ * FerretDB's PostgreSQL connections. Its default (50) deadlocks under load: an update holds a connection
+ * while it asks for a second to write, so 25 concurrent updates can hold all 50 and wait forever (seen with
+ * the 1,000-request scenario: every client stalled). Each service opens at most MONGO_MAX_POOL (20)
+ * connections to FerretDB, so this covers eight processes' worth of updates at once with room to spare.
+ */
+const FERRETDB_POOL_CONNECTIONS = 400;
+
 function postgresUrl(port, host = '127.0.0.1') {
   return `postgres://${POSTGRES_USER}@${host}:${port}/${POSTGRES_DATABASE}`;
 }
@@ -222,8 +230,8 @@ function postgres({ port, dataDir, host = '127.0.0.1', durable = true }) {
     port,
     unix_socket_directories: dataDir,
     unix_socket_permissions: '0700',
-    // FerretDB keeps 50 connections per pool at most; the rest is room for psql.
-    max_connections: 100,
+    // FerretDB's pool (FERRETDB_POOL_CONNECTIONS) and room for psql.
+    max_connections: FERRETDB_POOL_CONNECTIONS + 20,
     shared_buffers: '128MB',
     // FerretDB's queries scan whole collections: JIT-compiling each such plan costs more than it saves.
     jit: 'off',
@@ -271,13 +279,14 @@ function postgres({ port, dataDir, host = '127.0.0.1', durable = true }) {
  */
 function ferretdb({ port, dataDir, postgresUrl: backend, host = '127.0.0.1', logLevel = 'error' }) {
   if (!backend) throw new Error('ferretdb: postgresUrl is required (the PostgreSQL server it stores in)');
+  const pooled = `${backend}${backend.includes('?') ? '&' : '?'}pool_max_conns=${FERRETDB_POOL_CONNECTIONS}`;
   fs.mkdirSync(dataDir, { recursive: true });
   return {
     name: 'ferretdb',
     command: binary('ferretdb'),
     args: [
       '--handler=postgresql',
-      `--postgresql-url=${backend}`,
+      `--postgresql-url=${pooled}`,
       `--state-dir=${dataDir}`,
       `--listen-addr=${host}:${port}`,
       '--listen-unix=',

@@ -136,19 +136,25 @@ describe(`a relief scenario of ${REQUESTS} requests through every service`, () =
     expect(figuresOf(s)).toEqual(expected);
 
     // Hours: from acceptance to the end of each task, as the volunteer service recorded them.
-    const { tasks } = await volunteer.listDeliveryTasks(
-      {
-        page: { pageSize: 500, pageToken: '' },
-        statuses: [
-          DeliveryTaskStatus.DELIVERY_TASK_STATUS_DELIVERED,
-          DeliveryTaskStatus.DELIVERY_TASK_STATUS_FAILED,
-        ],
-        volunteerId: '',
-        district: '',
-        helpRequestId: '',
-      },
-      { token: operatorToken },
-    );
+    const tasks = [];
+    let pageToken = '';
+    do {
+      const page = await volunteer.listDeliveryTasks(
+        {
+          page: { pageSize: 500, pageToken },
+          statuses: [
+            DeliveryTaskStatus.DELIVERY_TASK_STATUS_DELIVERED,
+            DeliveryTaskStatus.DELIVERY_TASK_STATUS_FAILED,
+          ],
+          volunteerId: '',
+          district: '',
+          helpRequestId: '',
+        },
+        { token: operatorToken },
+      );
+      tasks.push(...page.tasks);
+      pageToken = page.page?.nextPageToken ?? '';
+    } while (pageToken !== '');
     expect(tasks).toHaveLength(scenario.truth.deliveryTasks);
     const hours = tasks.reduce(
       (sum, t) => sum + ((t.deliveredAt ?? t.updatedAt)!.getTime() - t.acceptedAt!.getTime()) / 3600_000,

@@ -52,6 +52,8 @@ export function serviceSchema(name: GrpcService) {
       .string()
       .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only')
       .default(`nuanyang_${name}`),
+    /** Connections to MongoDB at most, per process (read models only: every write goes to JetStream). */
+    MONGO_MAX_POOL: z.coerce.number().int().min(1).max(500).default(20),
     NATS_URL: z.string().min(1, 'required, e.g. nats://127.0.0.1:4222'),
     /** Replicas of the service's stream, its system of record: 1 on one server, 3 in a JetStream cluster. */
     NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),

@@ -49,7 +49,7 @@ export function runService<C extends ServiceConfig>(def: ServiceDefinition<C>): 
     const runtime = new ServiceRuntime(log);
     runtime.onStop('telemetry', shutdownTelemetry);
 
-    const mongo = await connectMongo(config.MONGO_URL, config.MONGO_DATABASE, log);
+    const mongo = await connectMongo(config.MONGO_URL, config.MONGO_DATABASE, log, config.MONGO_MAX_POOL);
     runtime.onStop('mongo', () => mongo.close());
     const bus = await Bus.connect(config.NATS_URL, def.name, log);
     runtime.onStop('nats', () => bus.close());

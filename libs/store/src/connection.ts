@@ -6,13 +6,20 @@ import mongoose, { type Connection } from 'mongoose';
  * Opens the service's own database, retrying with backoff while the server is not reachable yet
  * (a pod starting before MongoDB, the local stack starting in parallel).
  */
-export async function connectMongo(url: string, dbName: string, log: Logger): Promise<Connection> {
+export async function connectMongo(
+  url: string,
+  dbName: string,
+  log: Logger,
+  /** Connections at most; FerretDB's own pool to PostgreSQL must cover every process's (deploy/local). */
+  maxPoolSize = 20,
+): Promise<Connection> {
   const connection = await backOff(
     () =>
       mongoose
         .createConnection(url, {
           dbName,
           serverSelectionTimeoutMS: 5_000,
+          maxPoolSize,
           autoIndex: false,
           // Absent optional fields stay absent instead of becoming null (generated proto code expects undefined).
           ignoreUndefined: true,
