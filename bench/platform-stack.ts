@@ -15,11 +15,7 @@ import {
   IntakeServiceClient,
 } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { InventoryServiceClient } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
-import {
-  TaskStatus,
-  VerificationServiceClient,
-  type VerificationTask,
-} from '@nuanyang/proto/nuanyang/verification/v1/verification';
+import { VerificationServiceClient } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { type PlannedRequest, planScenario, type Scenario } from '@nuanyang/scenario';
 import {
   type ServiceProcess,
@@ -253,26 +249,26 @@ export async function loadStock(platform: Platform, factory: RequestFactory, run
 }
 
 /**
- * The OPEN tasks of these help requests, as ListTasks pages them (a verifier's view): help request id →
- * task. Walks every page of open tasks.
+ * The verification task of a help request: verification opens one per request under this id
+ * (services/verification/src/domain/tasks.ts, `taskIdFor`; the e2e tests rely on it too). Knowing it spares
+ * the benchmark paging through every open task to find its own, which on a store that scans each page costs
+ * more than the step it prepares.
  */
-export async function openTasksOf(
-  platform: Platform,
-  helpRequestIds: ReadonlySet<string>,
-): Promise<Map<string, VerificationTask>> {
-  const found = new Map<string, VerificationTask>();
-  let pageToken = '';
-  do {
-    const res = await retrying(() =>
-      platform.verification.listTasks(
-        { page: { pageSize: 200, pageToken }, statuses: [TaskStatus.TASK_STATUS_OPEN], overdueOnly: false },
-        { token: TOKENS.operator },
-      ),
-    );
-    for (const t of res.tasks) if (helpRequestIds.has(t.helpRequestId)) found.set(t.helpRequestId, t);
-    pageToken = res.page?.nextPageToken ?? '';
-  } while (pageToken);
-  return found;
+export const taskIdOf = (helpRequestId: string) => `vt-${helpRequestId}`;
+
+/**
+ * For preparation only: a call on a task that verification may not have opened yet (its consumer is behind),
+ * tried again on NOT_FOUND until `deadline` (epoch ms); transient failures as in {@link retrying}.
+ */
+export async function onceOpened<T>(call: () => Promise<T>, deadline: number): Promise<T> {
+  for (;;) {
+    try {
+      return await retrying(call);
+    } catch (error) {
+      if ((error as ServiceError).code !== GrpcStatus.NOT_FOUND || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 /** Pending plus unacknowledged messages of every durable consumer of every stream, by `stream/consumer`. */

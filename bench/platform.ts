@@ -25,7 +25,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+import { credentials, status as GrpcStatus, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
 import { SUBJECTS } from '@nuanyang/bus';
 import { MatchProposed } from '@nuanyang/proto/nuanyang/matching/v1/events';
@@ -36,7 +36,7 @@ import { closedLoop, errorCount, type LoadResult, openLoop, round2, type Summary
 import {
   backlog,
   loadStock,
-  openTasksOf,
+  onceOpened,
   type Platform,
   RequestFactory,
   retrying,
@@ -44,6 +44,7 @@ import {
   startPlatform,
   statusName,
   TOKENS,
+  taskIdOf,
 } from './platform-stack';
 
 // ---------------------------------------------------------------------------------------------- options
@@ -364,34 +365,27 @@ async function createMany(
 }
 
 /**
- * Records an outcome for the open tasks of these requests (claim, then rejected: finished, and nothing for
- * matching to do), 16 in flight; waits for the tasks to be listed first.
+ * Records an outcome for the tasks of these requests (claim, then rejected: finished, and nothing for matching
+ * to do), 16 in flight, waiting up to the drain timeout for a task verification has not opened yet.
  */
 async function finish(platform: Platform, options: Options, ledger: Ledger, ids: string[]): Promise<void> {
-  const wanted = new Set(ids);
   const deadline = Date.now() + options.drainMs;
-  let tasks = await openTasksOf(platform, wanted);
-  while (tasks.size < wanted.size && Date.now() < deadline) {
-    await sleep(500);
-    tasks = await openTasksOf(platform, wanted);
-  }
-  const missing = wanted.size - tasks.size;
-  if (missing > 0) ledger.fillErrors.TASK_NOT_LISTED = (ledger.fillErrors.TASK_NOT_LISTED ?? 0) + missing;
-  await each([...tasks.values()], 16, async (task) => {
-    const verifier = TOKENS.verifier(task.helpRequestId.length);
+  await each(ids, 16, async (helpRequestId) => {
+    const taskId = taskIdOf(helpRequestId);
+    const verifier = TOKENS.verifier(helpRequestId.length);
     try {
-      await retrying(() => platform.verification.claimTask({ taskId: task.id }, { token: verifier }));
+      await onceOpened(() => platform.verification.claimTask({ taskId }, { token: verifier }), deadline);
       await retrying(() =>
         platform.verification.recordOutcome(
           {
-            taskId: task.id,
-            idempotencyKey: `bench-history-${task.id}`,
+            taskId,
+            idempotencyKey: `bench-history-${taskId}`,
             outcome: { $case: 'rejected', value: { reason: '基准测试：历史数据' } },
           },
           { token: verifier },
         ),
       );
-      ledger.history.push(task.helpRequestId);
+      ledger.history.push(helpRequestId);
     } catch (error) {
       ledger.countError(error);
     }
@@ -543,7 +537,7 @@ async function createThroughput(
 }
 
 /**
- * Verifiers work through the open tasks of the throughput steps, 16 at once: claim, then record the
+ * Verifiers work through the tasks of the throughput steps' requests, 16 at once: claim, then record the
  * outcome (nine in ten verified, so matching proposes for them; one in ten rejected). One outcome = both
  * calls; a failed claim fails the outcome.
  */
@@ -553,8 +547,7 @@ async function outcomeThroughput(
   progress: Progress,
   ledger: Ledger,
 ): Promise<LoadResult & { tasksAvailable: number; verified: number }> {
-  progress.detail('listing the open tasks');
-  const tasks = [...(await openTasksOf(platform, new Set(ledger.pool))).values()];
+  const tasks = ledger.pool.map(taskIdOf);
   let verified = 0;
   const result = await closedLoop(
     {
@@ -565,16 +558,16 @@ async function outcomeThroughput(
       onTick: tick(progress, `outcomes (of ${tasks.length} tasks)`),
     },
     (i) => {
-      const task = tasks[i];
-      if (!task) return undefined;
+      const taskId = tasks[i];
+      if (!taskId) return undefined;
       const verifier = TOKENS.verifier(i);
       return (async () => {
-        await platform.verification.claimTask({ taskId: task.id }, { token: verifier });
+        await platform.verification.claimTask({ taskId }, { token: verifier });
         const isVerified = i % 10 !== 0;
         await platform.verification.recordOutcome(
           {
-            taskId: task.id,
-            idempotencyKey: `bench-outcome-${task.id}`,
+            taskId,
+            idempotencyKey: `bench-outcome-${taskId}`,
             outcome: isVerified
               ? { $case: 'verified', value: { correctedNeeds: [], note: '电话核实属实' } }
               : { $case: 'rejected', value: { reason: '非困难家庭，已有物资' } },
@@ -740,7 +733,7 @@ async function latency(
 /**
  * Ten times the steady rate for the surge's duration (open loop, up to 1,024 in flight), then the time from
  * the end of sending until every durable consumer's backlog is empty; lost = requests intake accepted
- * whose verification task ListTasks does not show once drained.
+ * for which GetTask finds no verification task once drained.
  */
 async function surge(
   platform: Platform,
@@ -797,8 +790,19 @@ async function surge(
   monitoring = false;
   await monitor;
   progress.detail('checking every accepted request has its task');
-  const tasks = await openTasksOf(platform, new Set(accepted));
-  const missing = accepted.filter((id) => !tasks.has(id)).length;
+  let missing = 0;
+  await each(accepted, 64, async (helpRequestId) => {
+    const found = await retrying(() =>
+      platform.verification.getTask({ id: taskIdOf(helpRequestId) }, { token: TOKENS.operator }),
+    ).then(
+      () => true,
+      (error: unknown) => {
+        if ((error as { code?: number }).code === GrpcStatus.NOT_FOUND) return false;
+        throw error;
+      },
+    );
+    if (!found) missing += 1;
+  });
   return {
     steadyRatePerSecond: round2(steadyRate),
     ratePerSecond: round2(rate),
