@@ -513,8 +513,10 @@ class Run {
         const final =
           task.status === DeliveryTaskStatus.DELIVERY_TASK_STATUS_DELIVERED ||
           task.status === DeliveryTaskStatus.DELIVERY_TASK_STATUS_FAILED;
-        // A failure leaves the task to the next round, which reads its state again.
-        if (!final && !(await this.orNextRound(this.carryOut(task, plan)))) return;
+        // A failure leaves the task to the next round, which reads its state again. So does NOT_FOUND: the
+        // list is a read model a moment behind, and a task offered to someone else since then is not shown
+        // to the volunteer it was offered to before.
+        if (!final && !(await this.orNextRound(this.carryOut(task, plan).catch(notFoundAsNextRound)))) return;
         if (task.assignedVolunteerId) active.add(task.assignedVolunteerId);
         ended.add(task.id);
         this.progress('deliveries', Math.min(ended.size, expected), expected);
@@ -633,4 +635,10 @@ const TRANSIENT = new Set<GrpcStatus>([
 
 function isStatus(err: unknown, code: GrpcStatus): boolean {
   return typeof err === 'object' && err !== null && (err as ServiceError).code === code;
+}
+
+/** A step refused with NOT_FOUND: leave it to the next round (see deliveries). */
+function notFoundAsNextRound(err: unknown): false {
+  if ((err as ServiceError).code === GrpcStatus.NOT_FOUND) return false;
+  throw err;
 }
