@@ -812,8 +812,8 @@ async function surge(
     drainedMs,
     backlogLeft: drainedMs === null ? left : {},
     withoutTask: missing,
-    // Without a drained backlog a missing task may still come; lost counts only once everything drained.
-    lost: drainedMs === null ? null : missing,
+    // Without a drained backlog a missing task may still come: then lost is unknown, unless none is missing.
+    lost: missing === 0 ? 0 : drainedMs === null ? null : missing,
   };
 }
 
@@ -943,7 +943,9 @@ async function main(): Promise<void> {
         met: p99 !== null && p99 < 250 && (lat?.notListed ?? 1) === 0,
         detail:
           p99 === null
-            ? 'not measured'
+            ? lat
+              ? `none of ${lat.created.ok} requests listed (ListTasks: ${errorsText(lat.errors)})`
+              : 'not measured'
             : `p99 ${fmt(p99, ' ms')}` +
               (p99 >= 250 ? `; ${fmt(p99 / 250)}× over` : '') +
               (lat?.notListed ? `; ${lat.notListed} never listed` : ''),
@@ -994,7 +996,7 @@ async function main(): Promise<void> {
       `| CreateHelpRequest, 64 in flight | ${tp(create64)} | ${errorsText(create64.errors)} | ${fmt(echo['64'].perSecond)}/s | ${pct(ratio(create64.perSecond, echo['64'].perSecond))} |`,
       `| ClaimTask + RecordOutcome (outcomes), 16 in flight | ${tp(outcomes)} | ${errorsText(outcomes.errors)} | ${fmt(echo['16'].perSecond / 2)}/s (echo ×16, 2 calls each) | ${pct(ratio(outcomes.perSecond, echo['16'].perSecond / 2))} |`,
       lat
-        ? `| intake → task listed, ${fmt(lat.ratePerSecond)}/s (half of peak) | p50 ${fmt(lat.intakeToTaskListedMs.p50, ' ms')}, p99 ${fmt(lat.intakeToTaskListedMs.p99, ' ms')} (${lat.intakeToTaskListedMs.count} requests) | ${errorsText({ ...lat.created.errors, ...lat.errors })} | | |`
+        ? `| intake → task listed, ${fmt(lat.ratePerSecond)}/s (half of peak) | p50 ${fmt(lat.intakeToTaskListedMs.p50, ' ms')}, p99 ${fmt(lat.intakeToTaskListedMs.p99, ' ms')} (${lat.intakeToTaskListedMs.count} of ${lat.created.ok} requests listed) | ${errorsText({ ...lat.created.errors, ...lat.errors })} | | |`
         : '| intake → task listed | not measured (no CreateHelpRequest succeeded) | | | |',
       lat
         ? `| verified → proposal, same requests | p50 ${fmt(lat.verifiedToProposalMs.p50, ' ms')}, p99 ${fmt(lat.verifiedToProposalMs.p99, ' ms')} (${lat.verifiedToProposalMs.count}; ${lat.notProposed} without) | | | |`
