@@ -15,6 +15,7 @@ import {
   IntakeServiceClient,
 } from '@nuanyang/proto/nuanyang/intake/v1/intake';
 import { InventoryServiceClient } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
+import { MatchingServiceClient } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import { VerificationServiceClient } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { type PlannedRequest, planScenario, type Scenario } from '@nuanyang/scenario';
 import {
@@ -86,6 +87,7 @@ export interface Platform {
   intake: PromiseClient<IntakeServiceClient>;
   verification: PromiseClient<VerificationServiceClient>;
   inventory: PromiseClient<InventoryServiceClient>;
+  matching: PromiseClient<MatchingServiceClient>;
   /** Throws, with the end of its output, if a service process has died. */
   checkAlive(): void;
   stop(): Promise<void>;
@@ -120,6 +122,7 @@ export async function startPlatform(): Promise<Platform> {
         deadlineMs: DEADLINE_MS,
       }),
       inventory: createClient(InventoryServiceClient, inventory.address, { deadlineMs: DEADLINE_MS }),
+      matching: createClient(MatchingServiceClient, matching.address, { deadlineMs: DEADLINE_MS }),
     };
     return {
       servers,

@@ -27,8 +27,6 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { credentials, status as GrpcStatus, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
-import { SUBJECTS } from '@nuanyang/bus';
-import { MatchProposed } from '@nuanyang/proto/nuanyang/matching/v1/events';
 import { TaskStatus } from '@nuanyang/proto/nuanyang/verification/v1/verification';
 import { Presets, SingleBar } from 'cli-progress';
 import { ECHO_SERVICE } from './echo-server';
@@ -592,8 +590,9 @@ interface Probe {
  * At `rate` requests/s (open loop) for the step's duration: CRITICAL requests whose needs have stock. One
  * poller pages ListTasks (open tasks, CRITICAL first by due time) as a verifier's screen would, back to back;
  * a probe's task counts as listed when a page that shows it arrives. Then it is claimed and verified, and
- * matching's MatchProposed event for the request (a subscription on its subject) marks the proposal.
- * intake → listed: from sending CreateHelpRequest; verified → proposal: from RecordOutcome's answer.
+ * four pollers ask ListProposals for the verified probes' requests in turn until each shows a proposal.
+ * intake → listed: from sending CreateHelpRequest; verified → proposal: from RecordOutcome's answer to the
+ * ListProposals answer that shows one. Both read through the API, as a verifier's and a supplier's screens do.
  */
 async function latency(
   platform: Platform,
@@ -603,18 +602,8 @@ async function latency(
   rate: number,
 ) {
   const probes = new Map<string, Probe>();
-  const proposedAt = new Map<string, number>();
-  const sub = platform.nc.subscribe(SUBJECTS.matching.proposed, {
-    callback: (error, msg) => {
-      if (error) return;
-      const id = MatchProposed.decode(msg.data).proposal?.helpRequestId;
-      if (!id || proposedAt.has(id)) return;
-      const at = performance.now();
-      proposedAt.set(id, at);
-      const probe = probes.get(id);
-      if (probe) probe.proposedAt = at;
-    },
-  });
+  /** Verified probes without a proposal yet, by help request id, polled round-robin (oldest first). */
+  const unproposed = new Map<string, Probe>();
   const errors: Record<string, number> = {};
   const fail = (error: unknown) => {
     const name = nameError(error);
@@ -636,14 +625,16 @@ async function latency(
         { token: verifier },
       );
       probe.verifiedAt = performance.now();
-      probe.proposedAt ??= proposedAt.get(helpRequestId);
+      unproposed.set(helpRequestId, probe);
     })()
       .catch(fail)
       .finally(() => verifying.delete(p));
     verifying.add(p);
   };
+  /** While the ListTasks poller runs, verified probes may still come. */
+  let listing = true;
   const waitingToBeListed = () => [...probes.values()].some((p) => p.listedAt === undefined);
-  const poller = (async () => {
+  const listed = (async () => {
     let deadline = Number.POSITIVE_INFINITY;
     while (sending || (waitingToBeListed() && performance.now() < deadline)) {
       if (!sending && deadline === Number.POSITIVE_INFINITY) deadline = performance.now() + options.drainMs;
@@ -676,6 +667,33 @@ async function latency(
       }
     }
   })();
+  let proposalsDeadline = Number.POSITIVE_INFINITY;
+  let proposalCalls = 0;
+  const proposalPollers = Array.from({ length: 4 }, async () => {
+    while ((listing || verifying.size > 0 || unproposed.size > 0) && performance.now() < proposalsDeadline) {
+      const next = unproposed.entries().next();
+      if (next.done) {
+        await sleep(10);
+        continue;
+      }
+      const [helpRequestId, probe] = next.value;
+      // To the back of the line while this poll is out, so the other pollers ask for other requests.
+      unproposed.delete(helpRequestId);
+      try {
+        const res = await platform.matching.listProposals(
+          { page: { pageSize: 1, pageToken: '' }, statuses: [], supplierOrganisationId: '', helpRequestId },
+          { token: TOKENS.operator },
+        );
+        proposalCalls += 1;
+        if (res.proposals.length > 0) probe.proposedAt = performance.now();
+        else unproposed.set(helpRequestId, probe);
+      } catch (error) {
+        fail(error);
+        unproposed.set(helpRequestId, probe);
+        await sleep(100);
+      }
+    }
+  });
   const sent = await openLoop(
     {
       ratePerSecond: rate,
@@ -699,15 +717,11 @@ async function latency(
   );
   sending = false;
   progress.detail('waiting for the last probes');
-  await poller;
-  const deadline = performance.now() + options.drainMs;
-  while (performance.now() < deadline) {
-    await Promise.all(verifying);
-    const all = [...probes.values()];
-    if (all.every((p) => p.verifiedAt === undefined || p.proposedAt !== undefined)) break;
-    await sleep(100);
-  }
-  sub.unsubscribe();
+  await listed;
+  listing = false;
+  await Promise.all(verifying);
+  proposalsDeadline = performance.now() + options.drainMs;
+  await Promise.all(proposalPollers);
   const all = [...probes.values()];
   return {
     ratePerSecond: round2(rate),
@@ -726,6 +740,7 @@ async function latency(
     notVerified: all.filter((p) => p.listedAt !== undefined && p.verifiedAt === undefined).length,
     notProposed: all.filter((p) => p.verifiedAt !== undefined && p.proposedAt === undefined).length,
     listTasksCalls: listCalls,
+    listProposalsCalls: proposalCalls,
     errors,
   };
 }
