@@ -35,6 +35,12 @@ export function Matches() {
   const proposalLabel = (s: string) => l.t(`matches.proposalStatus.${s}`);
   // The decided proposal leaves the "proposed" list: say what happened to it.
   const [decided, setDecided] = useState<{ id: string; action: 'accept' | 'reject' }>();
+  // What a decision answered, shown over a list that still says "proposed": lists read a read model a
+  // moment behind the decision.
+  const [answered, setAnswered] = useState<Record<string, MatchProposal>>({});
+  const shown = (proposals.data?.proposals ?? [])
+    .map((p) => (enumKey(p.status, PREFIX.proposal) === 'proposed' && answered[p.id]) || p)
+    .filter((p) => !status || enumKey(p.status, PREFIX.proposal) === status);
 
   return (
     <section className="screen">
@@ -63,21 +69,20 @@ export function Matches() {
           </div>
         )}
         <div className="cards" data-testid="proposals">
-          {(proposals.data?.proposals ?? []).map((p) => (
+          {shown.map((p) => (
             <ProposalCard
               key={p.id}
               proposal={p}
               canDecide={can('operator', 'supplier')}
-              onDecided={(action) => {
+              onDecided={({ action, proposal }) => {
                 setDecided({ id: p.id, action });
+                setAnswered((earlier) => ({ ...earlier, [p.id]: proposal }));
                 reload();
               }}
             />
           ))}
         </div>
-        {!proposals.loading && (proposals.data?.proposals ?? []).length === 0 && (
-          <p className="empty">{l.t('common.empty')}</p>
-        )}
+        {!proposals.loading && shown.length === 0 && <p className="empty">{l.t('common.empty')}</p>}
       </div>
       <div className="card">
         <h3>{l.t('matches.openNeeds')}</h3>
@@ -133,17 +138,18 @@ function ProposalCard({
 }: {
   proposal: MatchProposal;
   canDecide: boolean;
-  onDecided: (action: 'accept' | 'reject') => void;
+  onDecided: (decision: { action: 'accept' | 'reject'; proposal: MatchProposal }) => void;
 }) {
   const l = useLabels();
   const [reason, setReason] = useState('');
   const [rejecting, setRejecting] = useState(false);
   const decide = useAction(async (action: 'accept' | 'reject') => {
-    await api.post(
+    // The answer is the decided proposal: the board shows it without waiting for the list.
+    const { proposal } = await api.post<{ proposal: MatchProposal }>(
       `/match-proposals/${encodeURIComponent(p.id)}/${action}`,
       action === 'reject' ? { reason } : {},
     );
-    return action;
+    return { action, proposal };
   }, onDecided);
   const status = enumKey(p.status, PREFIX.proposal);
   return (
