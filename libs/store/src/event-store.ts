@@ -212,7 +212,8 @@ export abstract class VersionedStore<S extends object> implements EventStore<S> 
       // (Read the other way round, a cause landing between the two reads would be applied twice.)
       const head = await this.retrying(() => this.readHead(id));
       const cause = opts.causedBy;
-      const earlier = cause ? await this.retrying(() => this.readCaused(id, cause)) : null;
+      // A cause is recorded on its aggregate's own change: an aggregate with no change yet has none.
+      const earlier = cause && head ? await this.retrying(() => this.readCaused(id, cause)) : null;
       if (earlier) return replay(earlier, opts);
       let decision: Decision<S> | null;
       if (creation) {

@@ -38,29 +38,27 @@ export class DuplicateIndex {
   async register(incoming: DuplicateCandidate): Promise<DuplicateCandidate[]> {
     const categories = [...new Set(incoming.needs.map((n) => n.category))];
     const at = incoming.receivedAt.getTime();
-    const candidates: DuplicateCandidate[] = [];
-    if (incoming.phone !== '') {
-      for (const seen of await this.add(`phone.${hash(incoming.phone)}`, { id: incoming.id, at })) {
-        candidates.push({ ...blank(seen), phone: incoming.phone });
-      }
-    }
     const address = normaliseAddress(incoming.address);
-    if (address !== '') {
-      const key = `address.${hash(`${incoming.district}\u0000${address}`)}`;
-      for (const seen of await this.add(key, { id: incoming.id, at, categories })) {
-        candidates.push({
-          ...blank(seen),
-          district: incoming.district,
-          address: incoming.address,
-          needs: (seen.categories ?? []).map((category) => ({
-            needId: '',
-            category,
-            itemName: '',
-            note: '',
-          })),
-        });
-      }
-    }
+    // The two keys are independent: registered side by side.
+    const [byPhone, byAddress] = await Promise.all([
+      incoming.phone !== '' ? this.add(`phone.${hash(incoming.phone)}`, { id: incoming.id, at }) : [],
+      address !== ''
+        ? this.add(`address.${hash(`${incoming.district}\u0000${address}`)}`, {
+            id: incoming.id,
+            at,
+            categories,
+          })
+        : [],
+    ]);
+    const candidates: DuplicateCandidate[] = [
+      ...byPhone.map((seen) => ({ ...blank(seen), phone: incoming.phone })),
+      ...byAddress.map((seen) => ({
+        ...blank(seen),
+        district: incoming.district,
+        address: incoming.address,
+        needs: (seen.categories ?? []).map((category) => ({ needId: '', category, itemName: '', note: '' })),
+      })),
+    ];
     return candidates.filter((c) => c.id !== incoming.id);
   }
 
