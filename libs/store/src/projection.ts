@@ -50,6 +50,9 @@ export function readModel(
   return connection.model<ReadDocument>(name, schema);
 }
 
+/** How many archived ids a projector remembers before it starts again (a few MB at most). */
+const ARCHIVED_REMEMBERED = 100_000;
+
 /** Direct gets in flight at once while reading heads. */
 const PARALLEL = 16;
 
@@ -67,6 +70,8 @@ const PARALLEL = 16;
  */
 export class Projection<S extends object> {
   private readonly options: ProjectionOptions<S>;
+  /** Aggregates this process archived lately (bounded: forgotten in bulk past ARCHIVED_REMEMBERED). */
+  private readonly archived = new Set<string>();
 
   constructor(options: ProjectionOptions<S>) {
     this.options = { ...options, durable: `${options.durable}-${options.live.db.name}` };
@@ -163,6 +168,7 @@ export class Projection<S extends object> {
     const { bus, service, durable } = this.options;
     await bus.jsm.consumers.delete(streamName(service), durable).catch(() => false);
     for (const model of this.models()) await model.collection.drop().catch(() => undefined);
+    this.archived.clear();
     await this.init();
   }
 
@@ -179,7 +185,9 @@ export class Projection<S extends object> {
       const { fields, final } = document(head);
       const doc: ReadDocument = { ...fields, _id: head.aggregateId, version: head.version };
       if (final) {
-        finals.push(doc);
+        // A projector behind its stream meets a finished aggregate once per message of it: archive it once
+        // here (another replica's second insert is refused as a duplicate, harmlessly).
+        if (!this.archived.has(head.aggregateId)) finals.push(doc);
         ops.push({ deleteOne: { filter: { _id: head.aggregateId } } });
       } else {
         ops.push({ replaceOne: { filter: { _id: head.aggregateId }, replacement: doc, upsert: true } });
@@ -193,6 +201,8 @@ export class Projection<S extends object> {
       });
     }
     if (ops.length > 0) await live.bulkWrite(ops, { ordered: false });
+    if (this.archived.size > ARCHIVED_REMEMBERED) this.archived.clear();
+    for (const doc of finals) this.archived.add(doc._id);
     return heads.map((h) => ({ id: h.aggregateId, version: h.version }));
   }
 
