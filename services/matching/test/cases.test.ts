@@ -1,10 +1,6 @@
 import { ItemCategory, Need, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
 import { Coverage } from '@nuanyang/proto/nuanyang/matching/v1/events';
-import {
-  ProposalOrigin,
-  ProposalStatus,
-  UnmatchedReason,
-} from '@nuanyang/proto/nuanyang/matching/v1/matching';
+import { ProposalStatus, UnmatchedReason } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import {
   addProposal,
   caseIdOfProposal,
@@ -19,8 +15,8 @@ import {
   toPlanNeed,
   withDerived,
 } from '../src/domain/cases';
+import { draft, now } from './fakes';
 
-const now = new Date('2021-12-28T18:10:00+08:00');
 const need = (needId: string, amount: number, category = ItemCategory.ITEM_CATEGORY_INSTANT_FOOD) =>
   Need.fromPartial({ needId, category, itemName: '方便面', quantity: { amount, unit: 'box' } });
 
@@ -47,29 +43,6 @@ const base = (): MatchCase =>
     openCategories: [],
     pending: [],
   });
-
-const draft = (id: string, needId: string, quantity: number, supplier = 'org-a'): ProposalDraft => ({
-  id,
-  needId,
-  supplierOrganisationId: supplier,
-  lines: [
-    {
-      lotId: `lot-${id}`,
-      quantity,
-      unit: 'box',
-      itemName: 'x',
-      unitValue: undefined,
-      expiresAt: undefined,
-      pickupLocation: undefined,
-    },
-  ],
-  origin: ProposalOrigin.PROPOSAL_ORIGIN_AUTOMATIC,
-  distanceKm: 1,
-  score: 1,
-  proposedBy: 'matching',
-  note: '',
-  decideBy: now,
-});
 
 const propose = (c: MatchCase, d: ProposalDraft) => {
   const next = addProposal(c, d, now);

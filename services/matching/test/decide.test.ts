@@ -5,17 +5,13 @@ import {
   HelpRequestCoverageChanged,
   MatchAccepted,
 } from '@nuanyang/proto/nuanyang/matching/v1/events';
-import {
-  ProposalOrigin,
-  ProposalStatus,
-  UnmatchedReason,
-} from '@nuanyang/proto/nuanyang/matching/v1/matching';
+import { ProposalStatus, UnmatchedReason } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import { HelpRequestVerified } from '@nuanyang/proto/nuanyang/verification/v1/events';
 import type { EventMeta } from '@nuanyang/store';
-import type { MatchCase, PendingDecision, ProposalDraft, ProposalMove } from '../src/domain/cases';
+import type { MatchCase, PendingDecision, ProposalMove } from '../src/domain/cases';
 import { type Command, decide, isFinal, isRejection, type Outcome, openCase } from '../src/domain/decide';
+import { draft, now } from './fakes';
 
-const now = new Date('2021-12-28T18:10:00+08:00');
 const S = ProposalStatus;
 
 const need = (needId: string, amount: number) =>
@@ -39,29 +35,6 @@ const opened = (): MatchCase =>
     now,
   ).state;
 
-const draft = (id: string, quantity: number, supplier = 'org-a'): ProposalDraft => ({
-  id,
-  needId: 'n1',
-  supplierOrganisationId: supplier,
-  lines: [
-    {
-      lotId: `lot-${id}`,
-      quantity,
-      unit: 'box',
-      itemName: 'x',
-      unitValue: undefined,
-      expiresAt: undefined,
-      pickupLocation: undefined,
-    },
-  ],
-  origin: ProposalOrigin.PROPOSAL_ORIGIN_AUTOMATIC,
-  distanceKm: 1,
-  score: 1,
-  proposedBy: 'matching',
-  note: '',
-  decideBy: now,
-});
-
 /** Applies commands that must each change the case. */
 function given(...commands: Command[]): MatchCase {
   let c = opened();
@@ -75,7 +48,7 @@ function given(...commands: Command[]): MatchCase {
 
 const propose = (id: string, quantity: number, supplier?: string): Command => ({
   kind: 'propose',
-  draft: draft(id, quantity, supplier),
+  draft: draft(id, 'n1', quantity, supplier),
 });
 const begin = (proposalId: string, action: PendingDecision['action']): Command => ({
   kind: 'begin',
@@ -118,30 +91,30 @@ describe('decide(state, command, now)', () => {
     {
       name: 'a reservation under way, recorded first',
       given: [],
-      when: { kind: 'reserve', draft: draft('p1', 30), by },
+      when: { kind: 'reserve', draft: draft('p1', 'n1', 30), by },
       events: [],
     },
     {
       name: 'a reservation beyond what is open',
       given: [propose('p1', 30)],
-      when: { kind: 'reserve', draft: draft('p2', 11), by },
+      when: { kind: 'reserve', draft: draft('p2', 'n1', 11), by },
       nothing: true,
     },
     {
       name: 'the reserved proposal recorded',
-      given: [{ kind: 'reserve', draft: draft('p1', 30), by }],
+      given: [{ kind: 'reserve', draft: draft('p1', 'n1', 30), by }],
       when: propose('p1', 30),
       events: [M.proposed],
     },
     {
       name: 'a reserved proposal whose need was covered meanwhile: only the reservation is forgotten',
-      given: [{ kind: 'reserve', draft: draft('p1', 30), by }, propose('p2', 40)],
+      given: [{ kind: 'reserve', draft: draft('p1', 'n1', 30), by }, propose('p2', 40)],
       when: propose('p1', 30),
       events: [],
     },
     {
       name: 'a refused reservation forgotten',
-      given: [{ kind: 'reserve', draft: draft('p1', 30), by }],
+      given: [{ kind: 'reserve', draft: draft('p1', 'n1', 30), by }],
       when: { kind: 'unreserve', proposalId: 'p1' },
       events: [],
     },
@@ -314,7 +287,7 @@ describe('decide(state, command, now)', () => {
       ),
     ).toBe(true);
     expect(isFinal(given({ kind: 'cancel', reason: 'gone', withdraw: [] }))).toBe(true);
-    const reserving = given({ kind: 'reserve', draft: draft('p1', 40), by });
+    const reserving = given({ kind: 'reserve', draft: draft('p1', 'n1', 40), by });
     expect(reserving.reserving).toHaveLength(1);
     expect(isFinal({ ...reserving, open: false })).toBe(false);
     const recorded = decide(reserving, propose('p1', 40), now);

@@ -1,7 +1,8 @@
 import { FailedPreconditionError } from '@nuanyang/grpc-kit';
 import type { ItemCategory } from '@nuanyang/proto/nuanyang/common/v1/common';
+import { ProposalOrigin } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import type { MemoryStore } from '@nuanyang/store';
-import type { FreeLot, MatchCase } from '../src/domain/cases';
+import type { FreeLot, MatchCase, ProposalDraft } from '../src/domain/cases';
 import { openNeeds } from '../src/domain/cases';
 import type { ProposalFilter } from '../src/read-model';
 import type { StockPort } from '../src/stock';
@@ -139,3 +140,30 @@ export class CasesInMemory {
     );
   }
 }
+
+/** The tables' clock: the evening of DESIGN.md's story. */
+export const now = new Date('2021-12-28T18:10:00+08:00');
+
+/** An automatic proposal of `quantity` boxes of one lot for one need, to be decided by `now`. */
+export const draft = (id: string, needId: string, quantity: number, supplier = 'org-a'): ProposalDraft => ({
+  id,
+  needId,
+  supplierOrganisationId: supplier,
+  lines: [
+    {
+      lotId: `lot-${id}`,
+      quantity,
+      unit: 'box',
+      itemName: 'x',
+      unitValue: undefined,
+      expiresAt: undefined,
+      pickupLocation: undefined,
+    },
+  ],
+  origin: ProposalOrigin.PROPOSAL_ORIGIN_AUTOMATIC,
+  distanceKm: 1,
+  score: 1,
+  proposedBy: 'matching',
+  note: '',
+  decideBy: now,
+});
