@@ -7,6 +7,7 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { issueToken, type Role } from '@nuanyang/auth';
+import { PRODUCERS } from '@nuanyang/bus';
 import { createClient, type PromiseClient } from '@nuanyang/grpc-kit';
 import { Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
 import {
@@ -17,7 +18,7 @@ import {
 import { InventoryServiceClient } from '@nuanyang/proto/nuanyang/inventory/v1/inventory';
 import { MatchingServiceClient } from '@nuanyang/proto/nuanyang/matching/v1/matching';
 import { VerificationServiceClient } from '@nuanyang/proto/nuanyang/verification/v1/verification';
-import { type PlannedRequest, planScenario, type Scenario } from '@nuanyang/scenario';
+import { needOf, type PlannedRequest, planScenario, type Scenario } from '@nuanyang/scenario';
 import {
   type ServiceProcess,
   type SuiteServers,
@@ -27,14 +28,7 @@ import {
 } from '@nuanyang/testkit';
 
 /** The services of the loop, all six, so every consumer of every event is there (reporting included). */
-export const SERVICES = [
-  'intake',
-  'verification',
-  'inventory',
-  'matching',
-  'volunteer',
-  'reporting',
-] as const;
+export const SERVICES = PRODUCERS;
 
 /** Deadline of every benchmark call: long enough that a slow platform answers slowly rather than failing. */
 const DEADLINE_MS = 30_000;
@@ -204,13 +198,7 @@ export class RequestFactory {
         address: `${(seq % 40) + 1}号楼${seq}室`,
         coordinates: r.coordinates,
       },
-      needs: r.needs.map((n) => ({
-        needId: '',
-        category: n.category,
-        itemName: n.itemName,
-        quantity: { amount: n.amount, unit: n.unit },
-        note: '',
-      })),
+      needs: r.needs.map(needOf),
       urgency,
       vulnerableGroups: [],
       peopleAffected: r.peopleAffected,

@@ -1,6 +1,6 @@
 import { DISTRICTS } from '@nuanyang/common';
 import { prng } from '@nuanyang/planner';
-import { ItemCategory, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
+import { ItemCategory, type Need, Urgency } from '@nuanyang/proto/nuanyang/common/v1/common';
 
 /**
  * A relief scenario shaped like DESIGN.md's story: partner organisations collect help requests across several
@@ -19,6 +19,17 @@ export interface PlannedNeed {
   itemName: string;
   amount: number;
   unit: string;
+}
+
+/** A planned need as CreateHelpRequest takes it (intake assigns the need ids). */
+export function needOf(n: PlannedNeed): Need {
+  return {
+    needId: '',
+    category: n.category,
+    itemName: n.itemName,
+    quantity: { amount: n.amount, unit: n.unit },
+    note: '',
+  };
 }
 
 export interface PlannedRequest {

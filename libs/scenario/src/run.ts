@@ -19,7 +19,14 @@ import {
   VolunteerServiceClient,
 } from '@nuanyang/proto/nuanyang/volunteer/v1/volunteer';
 import pLimit from 'p-limit';
-import { leaveInProgress, type PlannedRequest, type Scenario, type ScenarioTruth, takesStep } from './plan';
+import {
+  leaveInProgress,
+  needOf,
+  type PlannedRequest,
+  type Scenario,
+  type ScenarioTruth,
+  takesStep,
+} from './plan';
 
 export interface Endpoints {
   intake: string;
@@ -332,13 +339,7 @@ class Run {
             address: `${(i % 40) + 1}号楼${(i % 6) + 1}单元`,
             coordinates: r.coordinates,
           },
-          needs: r.needs.map((n) => ({
-            needId: '',
-            category: n.category,
-            itemName: n.itemName,
-            quantity: { amount: n.amount, unit: n.unit },
-            note: '',
-          })),
+          needs: r.needs.map(needOf),
           urgency: r.urgency,
           vulnerableGroups: [],
           peopleAffected: r.peopleAffected,
