@@ -13,7 +13,7 @@ export {
   type WriteOptions,
   type WriteResult,
 } from './event-store';
-export { isTransient, JetStreamStore, type JetStreamStoreOptions, retryingNats } from './jetstream-store';
+export { JetStreamStore, type JetStreamStoreOptions, retryingNats } from './jetstream-store';
 export { type CasKeyValue, MemoryKeyValue, natsKeyValue, type Revisioned } from './key-value';
 export { MemoryStore, type RecordedEvent } from './memory-store';
 export { Projection, type ProjectionOptions, type ReadDocument, readModel } from './projection';

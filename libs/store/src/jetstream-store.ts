@@ -269,7 +269,7 @@ export function retryingNats<T>(step: () => Promise<T>): Promise<T> {
 }
 
 /** NATS briefly unreachable or JetStream briefly without a leader: worth retrying. */
-export function isTransient(err: unknown): boolean {
+function isTransient(err: unknown): boolean {
   if (err instanceof JetStreamApiError) return err.status >= 500;
   return (
     err instanceof natsErrors.TimeoutError ||

@@ -77,11 +77,6 @@ export class Projection<S extends object> {
     this.options = { ...options, durable: `${options.durable}-${options.live.db.name}` };
   }
 
-  /** The projector's durable consumer (its name with the database's). */
-  get durable(): string {
-    return this.options.durable;
-  }
-
   async init(): Promise<void> {
     for (const model of this.models()) {
       await model.createCollection().catch(() => undefined);
